@@ -1,0 +1,83 @@
+"""The network folder: one CSV per table plus an optional `network.yaml` (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from corridor.network import Network, NetworkMeta
+from corridor.schema import TABLES
+from corridor.validation import NetworkError, Problem, build_network
+
+META_FILE = "network.yaml"
+PROFILES_FILE = "profiles.csv"
+
+
+def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    """A CSV as strings in file order (blank cells are ''), or None if absent or unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                           comment=None)
+    except pd.errors.EmptyDataError:
+        problems.append(Problem(path.name, "file is empty (no header row)"))
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        problems.append(Problem(path.name, f"is not a readable CSV file ({exc})".replace("\n", " ")))
+    return None
+
+
+def _read_meta(folder: Path, problems: list[Problem]) -> NetworkMeta:
+    path = folder / META_FILE
+    if not path.is_file():
+        return NetworkMeta(name=folder.name)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError("expected a mapping of keys to values")
+        data.setdefault("name", folder.name)
+        return NetworkMeta(**data)
+    except yaml.YAMLError as exc:
+        problems.append(Problem(META_FILE, f"is not valid YAML ({exc})".replace("\n", " ")))
+    except ValidationError as exc:
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            problems.append(Problem(f"{META_FILE}, key {key}", err["msg"]))
+    except ValueError as exc:
+        problems.append(Problem(META_FILE, str(exc)))
+    return NetworkMeta(name=folder.name)
+
+
+def read_network(path: str | Path) -> Network:
+    """Read and check a network folder; raise NetworkError naming every problem found."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise NetworkError([Problem(str(folder), "is not a folder")], str(folder))
+    problems: list[Problem] = []
+    raw = {name: _read_csv(folder / table.file, problems) for name, table in TABLES.items()}
+    profiles = _read_csv(folder / PROFILES_FILE, problems)
+    meta = _read_meta(folder, problems)
+    if problems:
+        raise NetworkError(problems, str(folder))
+    return build_network(raw, profiles, meta, origin=str(folder), from_files=True)
+
+
+def write_network(net: Network, path: str | Path) -> Path:
+    """Write a Network as a folder that `read_network` reads back to an equal Network."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in TABLES.items():
+        df = getattr(net, name).reset_index()
+        derived = [c for c in ("carrier",) if name != "nodes" and c in df.columns
+                   and table.column(c) is None]
+        df = df.drop(columns=derived)
+        df.to_csv(folder / table.file, index=False, float_format="%.17g")
+    if net.profiles.shape[1] > 0:
+        net.profiles.reset_index().to_csv(folder / PROFILES_FILE, index=False,
+                                          float_format="%.17g")
+    (folder / META_FILE).write_text(yaml.safe_dump(net.meta.model_dump(), sort_keys=False,
+                                                   allow_unicode=True))
+    return folder

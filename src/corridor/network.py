@@ -1,0 +1,70 @@
+"""The Network: typed tables of nodes, links, supplies, demands, storages, targets and profiles.
+
+Every quantity is in base units (mcm or kt; rates per day), every table is a DataFrame indexed by
+id. Networks are built by `corridor.validation.build_network`, which checks them; the optimiser,
+reports and writers only ever see a checked Network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from corridor.schema import BUILT_STATUSES
+
+
+class NetworkMeta(BaseModel):
+    """The optional `network.yaml`: name, description and model-wide defaults."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = "network"
+    description: str = ""
+    base_year: int | None = None
+    value_of_lost_load: dict[str, float] = Field(
+        default_factory=lambda: {"gas": 1.0e6, "oil": 2.0e6},
+        description="USD per base unit (mcm, kt) of unmet demand when a demand has no `value`",
+    )
+    key_nodes: list[str] = Field(default_factory=list)
+
+
+@dataclass
+class Network:
+    """A checked gas/oil network in base units. Build it with `build_network` or `read_network`."""
+
+    nodes: pd.DataFrame
+    links: pd.DataFrame
+    supplies: pd.DataFrame
+    demands: pd.DataFrame
+    storages: pd.DataFrame
+    targets: pd.DataFrame
+    profiles: pd.DataFrame  # index: period 1..12 (months) or 1..365 (days); one column per profile
+    meta: NetworkMeta = field(default_factory=NetworkMeta)
+    origin: str = "<memory>"
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    def active_links(self) -> pd.DataFrame:
+        """Links that exist in the modelled year (operating); proposed ones need a scenario."""
+        return self.links[self.links["status"].isin(BUILT_STATUSES)]
+
+    def node_country(self, node_ids) -> pd.Series:
+        return self.nodes["country"].reindex(node_ids)
+
+    def replace(self, **tables) -> Network:
+        """A copy with some tables replaced (the caller is responsible for re-validating)."""
+        return replace(self, **tables)
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per table, e.g. for `corridor info`."""
+        return {name: len(getattr(self, name)) for name in
+                ("nodes", "links", "supplies", "demands", "storages", "targets")}
+
+    @property
+    def origin_path(self) -> Path | None:
+        return Path(self.origin) if self.origin != "<memory>" else None

@@ -1,0 +1,123 @@
+"""A linear program assembled block by block as sparse triplets, ready for HiGHS.
+
+Variables and constraints come in named families, each a (periods x elements) grid. A family
+knows its offset in the column (or row) vector, so terms are added with whole numpy index arrays,
+never one variable at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+INF = np.inf
+
+
+@dataclass(frozen=True)
+class Block:
+    """A (periods x elements) family of variables or constraints starting at `start`."""
+
+    name: str
+    start: int
+    n_periods: int
+    ids: pd.Index
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @property
+    def size(self) -> int:
+        return self.n_periods * self.n
+
+    def index(self, elements: np.ndarray | None = None) -> np.ndarray:
+        """Positions of the given elements (default: all) in every period, shape (periods, k)."""
+        e = np.arange(self.n) if elements is None else np.asarray(elements)
+        return self.start + np.arange(self.n_periods)[:, None] * self.n + e[None, :]
+
+    def unpack(self, vector: np.ndarray) -> pd.DataFrame:
+        """This block's slice of a solution vector as a (periods x ids) DataFrame."""
+        values = vector[self.start:self.start + self.size].reshape(self.n_periods, self.n)
+        return pd.DataFrame(values, columns=self.ids)
+
+
+def _grid(value, shape) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), shape).ravel()
+
+
+@dataclass
+class LinearProgram:
+    """Columns, rows and coefficient triplets of a minimisation LP."""
+
+    n_periods: int
+    columns: dict[str, Block] = field(default_factory=dict)
+    rows: dict[str, Block] = field(default_factory=dict)
+    _cost: list = field(default_factory=list)
+    _col_lower: list = field(default_factory=list)
+    _col_upper: list = field(default_factory=list)
+    _row_lower: list = field(default_factory=list)
+    _row_upper: list = field(default_factory=list)
+    _entries: list = field(default_factory=list)
+    n_cols: int = 0
+    n_rows: int = 0
+
+    def add_variables(self, name: str, ids, lower=0.0, upper=INF, cost=0.0,
+                      n_periods: int | None = None) -> Block:
+        """A family of variables over periods x ids; bounds and cost broadcast to that grid."""
+        block = Block(name, self.n_cols, n_periods or self.n_periods, pd.Index(ids))
+        shape = (block.n_periods, block.n)
+        self._col_lower.append(_grid(lower, shape))
+        self._col_upper.append(_grid(upper, shape))
+        self._cost.append(_grid(cost, shape))
+        self.columns[name] = block
+        self.n_cols += block.size
+        return block
+
+    def add_constraints(self, name: str, ids, lower, upper, n_periods: int | None = None) -> Block:
+        """A family of rows lower <= A x <= upper over periods x ids."""
+        block = Block(name, self.n_rows, n_periods or self.n_periods, pd.Index(ids))
+        shape = (block.n_periods, block.n)
+        self._row_lower.append(_grid(lower, shape))
+        self._row_upper.append(_grid(upper, shape))
+        self.rows[name] = block
+        self.n_rows += block.size
+        return block
+
+    def add_terms(self, rows: np.ndarray, cols: np.ndarray, values) -> None:
+        """Coefficients A[rows, cols] += values (arrays broadcast together)."""
+        rows, cols, values = np.broadcast_arrays(rows, cols, np.asarray(values, dtype=float))
+        self._entries.append((rows.ravel(), cols.ravel(), values.ravel()))
+
+    def vector(self, which: str) -> np.ndarray:
+        parts = {"cost": self._cost, "col_lower": self._col_lower, "col_upper": self._col_upper,
+                 "row_lower": self._row_lower, "row_upper": self._row_upper}[which]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def matrix(self) -> sp.csc_matrix:
+        """The constraint matrix in compressed-column form (duplicates summed)."""
+        if self._entries:
+            rows, cols, vals = (np.concatenate(x) for x in zip(*self._entries, strict=True))
+        else:
+            rows = cols = np.zeros(0, dtype=np.int64)
+            vals = np.zeros(0)
+        matrix = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, self.n_cols))
+        matrix.eliminate_zeros()
+        return matrix
+
+    def column_name(self, j: int) -> str:
+        return _name_at(self.columns, j)
+
+    def row_name(self, i: int) -> str:
+        return _name_at(self.rows, i)
+
+
+def _name_at(blocks: dict[str, Block], k: int) -> str:
+    """Human name of position k, e.g. 'flow_forward[G01, period 3]'."""
+    for block in blocks.values():
+        if block.start <= k < block.start + block.size:
+            t, e = divmod(k - block.start, block.n)
+            return f"{block.name}[{block.ids[e]}, period {t + 1}]"
+    raise IndexError(k)

@@ -1,0 +1,36 @@
+"""The least-cost flow model as a recipe: the list of variable and constraint blocks.
+
+Read this file to see the whole LP; how each block is written lives in `variables.py` and
+`constraints.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from corridor.network import Network
+from corridor.optimize import constraints, variables
+from corridor.optimize.inputs import ModelInputs
+from corridor.optimize.lp import LinearProgram
+
+
+@dataclass
+class FlowModel:
+    """An assembled LP together with the inputs it was built from."""
+
+    lp: LinearProgram
+    inputs: ModelInputs
+
+
+def build_flow_model(net: Network, n_periods: int = 1) -> FlowModel:
+    """Minimise supply cost + tariffs + storage cost + value of unmet demand over the year."""
+    inputs = ModelInputs.from_network(net, n_periods)
+    lp = LinearProgram(n_periods)
+    forward, reverse = variables.link_flows(lp, inputs)
+    supply = variables.supply(lp, inputs)
+    unmet = variables.unmet_demand(lp, inputs)
+    inject, withdraw, level = variables.storage(lp, inputs)
+    constraints.node_balance(lp, inputs, forward, reverse, supply, unmet, inject, withdraw)
+    constraints.storage_continuity(lp, inputs, inject, withdraw, level)
+    constraints.flow_targets(lp, inputs, forward)
+    return FlowModel(lp, inputs)

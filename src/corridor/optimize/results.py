@@ -1,0 +1,179 @@
+"""Results of a least-cost flow run and the money and bottleneck figures derived from them.
+
+Flows, supply, unmet demand and storage are in base units per day (levels in base units);
+prices in USD per base unit; money in USD over the modelled horizon.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from corridor.network import Network
+from corridor.optimize.solve import Violation
+
+
+def _periods(n: int) -> pd.Index:
+    return pd.RangeIndex(1, n + 1, name="period")
+
+
+@dataclass
+class Results:
+    """What one optimisation found; tables are (periods x ids) DataFrames."""
+
+    network: Network
+    days: np.ndarray
+    status: str
+    objective: float
+    flows_forward: pd.DataFrame
+    flows_reverse: pd.DataFrame
+    supply: pd.DataFrame
+    unmet: pd.DataFrame
+    storage_level: pd.DataFrame
+    storage_inject: pd.DataFrame
+    storage_withdraw: pd.DataFrame
+    prices: pd.DataFrame
+    target_prices: pd.Series  # USD per base unit of the horizon's total flow through the group
+    violations: list[Violation] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.days)
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        """Net flow per link, positive from its `from` to its `to` node (base units per day)."""
+        return self.flows_forward - self.flows_reverse
+
+    def served(self) -> pd.DataFrame:
+        """Demand served per period (base units per day)."""
+        return self.demand_amount() - self.unmet
+
+    def demand_amount(self) -> pd.DataFrame:
+        from corridor.optimize.inputs import ModelInputs  # local: avoids a cycle at import
+
+        amount = ModelInputs.from_network(self.network, self.n_periods).demand_amount
+        return pd.DataFrame(amount, index=self.unmet.index, columns=self.unmet.columns)
+
+    def utilisation(self) -> pd.DataFrame:
+        """Share of capacity used in the direction of flow, per period (NaN: no capacity)."""
+        links = self.network.links
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fwd = self.flows_forward / links["capacity"].where(links["capacity"] > 0)
+            rev = self.flows_reverse / links["reverse_capacity"].where(
+                links["reverse_capacity"] > 0)
+        return np.fmax(fwd, rev.fillna(0.0).where(fwd.notna() | (rev > 0)))
+
+    def volume(self, table: pd.DataFrame) -> pd.Series:
+        """Total over the horizon of a per-day table (base units): sum of rate x days."""
+        return table.mul(self.days, axis=0).sum()
+
+    def _spread(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Unit margin (USD per base unit) beyond tariff for forward and reverse flow of each link."""
+        links = self.network.links
+        p_from = self.prices.reindex(columns=links["from"]).to_numpy()
+        p_to = self.prices.reindex(columns=links["to"]).to_numpy()
+        keep = 1.0 - links["loss"].to_numpy()
+        tariff = links["tariff"].to_numpy()
+        fwd = keep * p_to - p_from - tariff
+        rev = keep * p_from - p_to - tariff
+        index, cols = self.prices.index, links.index
+        return pd.DataFrame(fwd, index, cols), pd.DataFrame(rev, index, cols)
+
+    def congestion_rent(self) -> pd.Series:
+        """Per link, USD over the horizon: flow x (price difference beyond the tariff)."""
+        fwd, rev = self._spread()
+        rent = (self.flows_forward * fwd.clip(lower=0) + self.flows_reverse * rev.clip(lower=0))
+        return rent.mul(self.days, axis=0).sum()
+
+    def tariff_revenue(self) -> pd.Series:
+        """Per link, USD over the horizon: tariff x flow entering it (either direction)."""
+        entering = self.flows_forward + self.flows_reverse
+        return self.volume(entering) * self.network.links["tariff"]
+
+    def link_country(self) -> pd.Series:
+        """The country that earns a link's revenue: its `country`, else its `from` node's."""
+        links = self.network.links
+        own = links["country"].replace("", np.nan)
+        return own.fillna(self.network.nodes["country"].reindex(links["from"]).set_axis(
+            links.index)).fillna("")
+
+    def money_by_country(self) -> pd.DataFrame:
+        """USD over the horizon per country: production cost and revenue, consumers' bill,
+        transport (transit) revenue, congestion rent, and the volume and value of unmet demand."""
+        net = self.network
+        supplies, demands = net.supplies, net.demands
+        price_at = self.prices.reindex(columns=supplies["node"]).to_numpy()
+        produced = self.supply
+        rows = {
+            "production_cost": self.volume(produced) * supplies["cost"],
+            "producer_revenue": (produced * price_at).mul(self.days, axis=0).sum(),
+        }
+        served = self.served()
+        demand_price = self.prices.reindex(columns=demands["node"]).to_numpy()
+        voll = demands["value"].fillna(demands["carrier"].map(net.meta.value_of_lost_load))
+        frames = [
+            pd.DataFrame({"country": supplies["country"], **rows}),
+            pd.DataFrame({
+                "country": demands["country"],
+                "consumer_payment": (served * demand_price).mul(self.days, axis=0).sum(),
+                "unmet_cost": self.volume(self.unmet) * voll,
+            }),
+            pd.DataFrame({
+                "country": self.link_country(),
+                "transport_revenue": self.tariff_revenue(),
+                "congestion_rent": self.congestion_rent(),
+            }),
+        ]
+        table = pd.concat(frames).fillna(0.0).groupby("country").sum()
+        table.index = table.index.where(table.index != "", "(none)")
+        return table
+
+    def bottlenecks(self, n: int = 10) -> pd.DataFrame:
+        """The `n` most utilised links: mean and peak utilisation, flow and congestion rent."""
+        util = self.utilisation()
+        table = pd.DataFrame({
+            "carrier": self.network.links["carrier"],
+            "mean_utilisation": util.mul(self.days, axis=0).sum(min_count=1) / self.days.sum(),
+            "peak_utilisation": util.max(),
+            "mean_flow": self.volume(self.flows) / self.days.sum(),
+            "congestion_rent": self.congestion_rent(),
+        }).dropna(subset=["mean_utilisation"])
+        return table.sort_values(["mean_utilisation", "congestion_rent"], ascending=False).head(n)
+
+    def to_dict(self) -> dict:
+        """The machine-readable document of DESIGN.md (NaN becomes null)."""
+        def series(df: pd.DataFrame) -> dict:
+            return {str(k): [_num(v) for v in df[k]] for k in df.columns}
+
+        return {
+            "status": self.status,
+            "objective": _num(self.objective),
+            "network": self.network.name,
+            "periods": self.n_periods,
+            "days": [float(d) for d in self.days],
+            "units": {"flow": "base unit per day (gas mcm/d, oil kt/d)",
+                      "price": "USD per base unit (USD/mcm, USD/kt)", "money": "USD"},
+            "flows": series(self.flows),
+            "unmet": series(self.unmet),
+            "prices": series(self.prices),
+            "supply": series(self.supply),
+            "storage_level": series(self.storage_level),
+            "violations": [v.__dict__ for v in self.violations],
+            "message": self.message,
+            "stats": self.stats,
+        }
+
+
+def _num(value) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value

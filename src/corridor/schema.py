@@ -1,0 +1,109 @@
+"""The data contract: which tables a network has, their columns, types and defaults.
+
+One place says what a network folder may contain, so the reader, the validator and the writer
+agree. Quantities given with a unit column are converted to base units on reading; the stored
+table keeps the base unit in that column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NUMBER = "number"
+TEXT = "text"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its type, default when absent, and (for quantities) its unit column."""
+
+    name: str
+    kind: str = TEXT
+    default: object = ""
+    unit_column: str | None = None  # quantity column converted with the unit named in this column
+    per_time: bool = True  # a rate (per day) rather than an amount
+    minimum: float | None = None  # smallest allowed value (inclusive), if any
+    below: float | None = None  # values must be strictly below this, if set
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the network folder: its file, required and optional columns."""
+
+    name: str
+    required: tuple[Column, ...]
+    optional: tuple[Column, ...] = field(default_factory=tuple)
+    mandatory_file: bool = True
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self.required + self.optional
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+NaN = float("nan")
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "nodes",
+            (Column("id"), Column("carrier")),
+            (Column("name"), Column("country"), Column("kind"),
+             Column("lat", NUMBER, NaN), Column("lon", NUMBER, NaN)),
+        ),
+        Table(
+            "links",
+            (Column("id"), Column("from"), Column("to"),
+             Column("capacity", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
+            (Column("carrier"),
+             Column("reverse_capacity", NUMBER, 0.0, unit_column="unit", minimum=0.0),
+             Column("tariff", NUMBER, 0.0, minimum=0.0),
+             Column("loss", NUMBER, 0.0, minimum=0.0, below=1.0),
+             Column("status", TEXT, "operating"), Column("kind"),
+             Column("length_km", NUMBER, NaN, minimum=0.0), Column("diameter_mm"),
+             Column("country"), Column("owner"),
+             Column("build_cost", NUMBER, 0.0, minimum=0.0), Column("profile"), Column("source")),
+        ),
+        Table(
+            "supplies",
+            (Column("id"), Column("node"),
+             Column("capacity", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
+            (Column("cost", NUMBER, 0.0), Column("country"), Column("profile"), Column("source")),
+        ),
+        Table(
+            "demands",
+            (Column("id"), Column("node"),
+             Column("amount", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
+            (Column("value", NUMBER, NaN, minimum=0.0), Column("country"), Column("profile"),
+             Column("source")),
+        ),
+        Table(
+            "storages",
+            (Column("id"), Column("node"),
+             Column("volume", NUMBER, unit_column="volume_unit", per_time=False, minimum=0.0),
+             Column("volume_unit"),
+             Column("rate", NUMBER, unit_column="rate_unit", minimum=0.0), Column("rate_unit")),
+            (Column("initial", NUMBER, 0.5, minimum=0.0, below=1.0 + 1e-12),
+             Column("final", NUMBER, NaN, minimum=0.0, below=1.0 + 1e-12),
+             Column("cost", NUMBER, 0.0, minimum=0.0), Column("country"), Column("source")),
+            mandatory_file=False,
+        ),
+        Table(
+            "targets",
+            (Column("id"), Column("links"),
+             Column("minimum", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
+            (Column("source"),),
+            mandatory_file=False,
+        ),
+    )
+}
+
+STATUSES = ("operating", "proposed", "under_construction")
+BUILT_STATUSES = ("operating",)

@@ -1,0 +1,317 @@
+"""Turn raw tables into a checked Network, naming the file, line, column and id of every problem.
+
+Raw tables are DataFrames of strings in file order (as read from CSV) or of values (as built in
+Python). Checks run table by table, then across tables; all problems found are reported together
+in one `NetworkError`, so a user fixes a folder in one pass.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order
+
+from corridor.network import Network, NetworkMeta
+from corridor.schema import NUMBER, STATUSES, TABLES, Table
+from corridor.units import CARRIERS, BASE_AMOUNT, BASE_RATE, UnitError, factor_to_base
+
+MAX_REPORTED = 12
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+class NetworkError(ValueError):
+    """One or more problems in a network's data, each with its location."""
+
+    def __init__(self, problems: list[Problem], origin: str = "network"):
+        self.problems = problems
+        self.origin = origin
+        shown = "; ".join(str(p) for p in problems[:MAX_REPORTED])
+        more = len(problems) - MAX_REPORTED
+        tail = f"; and {more} more" if more > 0 else ""
+        n = len(problems)
+        super().__init__(f"{origin} has {n} problem{'s' if n > 1 else ''}: {shown}{tail}.")
+
+
+class NetworkWarning(UserWarning):
+    """Something legal but probably unintended, e.g. a demand no supply can reach."""
+
+
+class _Checker:
+    """Collects problems while a network is built; knows how to name a row's location."""
+
+    def __init__(self, from_files: bool):
+        self.problems: list[Problem] = []
+        self.from_files = from_files
+
+    def where(self, table: Table, row: int | None = None, column: str | None = None,
+              rid: object = None) -> str:
+        place = table.file if self.from_files else f"table {table.name}"
+        if row is not None:
+            place += f", line {row + 2}" if self.from_files else f", row {row}"
+        if column is not None:
+            place += f", column {column}"
+        if rid is not None and str(rid) != "":
+            place += f" (id {rid})"
+        return place
+
+    def add(self, where: str, what: str) -> None:
+        self.problems.append(Problem(where, what))
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    return series.isna() | (series.astype(str).str.strip() == "")
+
+
+def _prepare_table(check: _Checker, table: Table, raw: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Check columns, ids and numbers of one table; return it with defaults filled, or None."""
+    if raw is None:
+        if table.mandatory_file:
+            check.add(check.where(table), "file is missing")
+            return None
+        raw = pd.DataFrame(columns=[c.name for c in table.required])
+    raw = raw.reset_index(drop=True)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    missing = [c.name for c in table.required if c.name not in raw.columns]
+    if missing:
+        check.add(check.where(table), f"required column(s) missing: {', '.join(missing)} "
+                  f"(found: {', '.join(raw.columns) or 'none'})")
+        return None
+    df = raw.copy()
+    for col in table.optional:
+        if col.name not in df.columns:
+            df[col.name] = col.default
+    ids = df["id"].astype(str).str.strip()
+    df["id"] = ids
+    for i in np.flatnonzero(_blank(raw["id"]).to_numpy()):
+        check.add(check.where(table, i, "id"), "id is empty")
+    for i in np.flatnonzero(ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()):
+        first = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
+        check.add(check.where(table, i, "id", ids.iloc[i]),
+                  f"duplicate id (first defined on {check.where(table, first).split(', ')[-1]})")
+    for col in table.columns:
+        if col.kind == NUMBER:
+            df[col.name] = _numeric(check, table, df, col)
+        else:
+            df[col.name] = df[col.name].where(~_blank(df[col.name]), col.default)
+            df[col.name] = df[col.name].astype(str).str.strip()
+    return df
+
+
+def _numeric(check: _Checker, table: Table, df: pd.DataFrame, col) -> pd.Series:
+    """Parse a numeric column; blank -> default (or an error if required); check its bounds."""
+    text = df[col.name]
+    blank = _blank(text)
+    values = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
+    required = col in table.required
+    for i in np.flatnonzero((values.isna() & ~blank).to_numpy()):
+        check.add(check.where(table, i, col.name, df["id"].iloc[i]),
+                  f"{text.iloc[i]!r} is not a number")
+    if required:
+        for i in np.flatnonzero(blank.to_numpy()):
+            check.add(check.where(table, i, col.name, df["id"].iloc[i]), "value is empty")
+    values = values.where(~blank, col.default)
+    for i in np.flatnonzero((~np.isfinite(values) & ~values.isna()).to_numpy()):
+        check.add(check.where(table, i, col.name, df["id"].iloc[i]), "value is not finite")
+    if col.minimum is not None:
+        for i in np.flatnonzero((values < col.minimum).to_numpy()):
+            check.add(check.where(table, i, col.name, df["id"].iloc[i]),
+                      f"{values.iloc[i]:g} is below the minimum {col.minimum:g}")
+    if col.below is not None:
+        for i in np.flatnonzero((values >= col.below).to_numpy()):
+            bound = f"below {col.below:g}" if col.below != 1.0 else "in [0, 1)"
+            if col.below > 1.0:
+                bound = "at most 1"
+            check.add(check.where(table, i, col.name, df["id"].iloc[i]),
+                      f"{values.iloc[i]:g} must be {bound}")
+    return values
+
+
+def _check_reference(check: _Checker, table: Table, df: pd.DataFrame, column: str,
+                     known: pd.Index, what: str) -> None:
+    bad = ~df[column].isin(known)
+    for i in np.flatnonzero(bad.to_numpy()):
+        check.add(check.where(table, i, column, df["id"].iloc[i]),
+                  f"{what} {df[column].iloc[i]!r} does not exist")
+
+
+def _convert_units(check: _Checker, table: Table, df: pd.DataFrame, carriers: pd.Series) -> None:
+    """Convert every quantity column to base units in place, using each row's carrier."""
+    reported: set[tuple[int, str]] = set()  # one message per row and unit column
+    for col in table.columns:
+        if col.unit_column is None:
+            continue
+        factors = np.full(len(df), np.nan)
+        for i, (unit, carrier) in enumerate(zip(df[col.unit_column], carriers, strict=True)):
+            if carrier not in CARRIERS:
+                continue  # the carrier problem is reported where it arises
+            try:
+                factors[i] = factor_to_base(str(unit), carrier, col.per_time)
+            except UnitError as exc:
+                if (i, col.unit_column) not in reported:
+                    reported.add((i, col.unit_column))
+                    check.add(check.where(table, i, col.unit_column, df["id"].iloc[i]), str(exc))
+        df[col.name] = df[col.name].to_numpy(float) * factors
+    for col in table.columns:
+        if col.unit_column is not None:
+            base = BASE_RATE if col.per_time else BASE_AMOUNT
+            df[col.unit_column] = carriers.map(base).fillna("").to_numpy()
+
+
+def _link_carriers(check: _Checker, links: pd.DataFrame, nodes: pd.DataFrame) -> pd.Series:
+    """Each link's carrier: its own if given, else its nodes'; mismatches are errors."""
+    table = TABLES["links"]
+    c_from = nodes["carrier"].reindex(links["from"]).to_numpy()
+    c_to = nodes["carrier"].reindex(links["to"]).to_numpy()
+    own = links["carrier"].replace("", np.nan).to_numpy()
+    carrier = np.where(pd.isna(own), c_from, own)
+    for i in range(len(links)):
+        ends = {c for c in (c_from[i], c_to[i]) if isinstance(c, str)}
+        if isinstance(own[i], str) and own[i] not in CARRIERS:
+            check.add(check.where(table, i, "carrier", links["id"].iloc[i]),
+                      f"unknown carrier {own[i]!r}; expected gas or oil")
+        elif len(ends | ({carrier[i]} if isinstance(carrier[i], str) else set())) > 1:
+            check.add(check.where(table, i, "carrier", links["id"].iloc[i]),
+                      f"carrier mismatch: link is {carrier[i]}, node {links['from'].iloc[i]} is "
+                      f"{c_from[i]}, node {links['to'].iloc[i]} is {c_to[i]}")
+    return pd.Series(carrier, index=links.index)
+
+
+def _check_profiles(check: _Checker, profiles: pd.DataFrame | None, tables: dict,
+                    from_files: bool) -> pd.DataFrame:
+    """Profiles must have 12 or 365 rows of non-negative numbers; references must exist."""
+    place = "profiles.csv" if from_files else "table profiles"
+    if profiles is None or profiles.empty:
+        profiles = pd.DataFrame(index=pd.RangeIndex(1, 2, name="period"))
+    else:
+        profiles = profiles.copy()
+        profiles.columns = [str(c).strip() for c in profiles.columns]
+        if "period" not in profiles.columns:
+            check.add(place, "required column missing: period")
+            return pd.DataFrame(index=pd.RangeIndex(1, 2, name="period"))
+        if len(profiles) not in (12, 365):
+            check.add(place, f"has {len(profiles)} rows; a profile has 12 (months) or 365 (days)")
+        profiles = profiles.set_index("period")
+        for name in profiles.columns:
+            values = pd.to_numeric(profiles[name], errors="coerce")
+            for k in np.flatnonzero((values.isna() | (values < 0)).to_numpy()):
+                check.add(f"{place}, line {k + 2}, column {name}",
+                          f"{profiles[name].iloc[k]!r} is not a non-negative number")
+            profiles[name] = values.astype(float)
+    for tname in ("links", "supplies", "demands"):
+        df = tables.get(tname)
+        if df is None:
+            continue
+        used = df["profile"].astype(str)
+        for i in np.flatnonzero(((used != "") & ~used.isin(profiles.columns)).to_numpy()):
+            check.add(check.where(TABLES[tname], i, "profile", df["id"].iloc[i]),
+                      f"profile {used.iloc[i]!r} is not a column of profiles.csv")
+    return profiles
+
+
+def _check_targets(check: _Checker, targets: pd.DataFrame, links: pd.DataFrame,
+                   link_carrier: pd.Series) -> pd.Series:
+    """Each target names one or more existing links of a single carrier."""
+    table = TABLES["targets"]
+    carrier_of = pd.Series(link_carrier.to_numpy(), index=links["id"])
+    carriers = []
+    for i, spec in enumerate(targets["links"]):
+        members = spec.replace(",", " ").replace(";", " ").split()
+        unknown = [m for m in members if m not in carrier_of.index]
+        kinds = set(carrier_of.reindex([m for m in members if m in carrier_of.index]))
+        if not members:
+            check.add(check.where(table, i, "links", targets["id"].iloc[i]), "names no link")
+        if unknown:
+            check.add(check.where(table, i, "links", targets["id"].iloc[i]),
+                      f"unknown link(s): {', '.join(unknown)}")
+        if len(kinds) > 1:
+            check.add(check.where(table, i, "links", targets["id"].iloc[i]),
+                      "mixes gas and oil links")
+        carriers.append(next(iter(kinds)) if len(kinds) == 1 else "")
+        targets.loc[i, "links"] = " ".join(members)
+    return pd.Series(carriers, index=targets.index, dtype=object)
+
+
+def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | None = None,
+                  meta: NetworkMeta | None = None, origin: str = "<memory>",
+                  from_files: bool = False) -> Network:
+    """Check raw tables and convert them into a Network in base units, or raise NetworkError."""
+    check = _Checker(from_files)
+    tables = {name: _prepare_table(check, table, raw.get(name)) for name, table in TABLES.items()}
+    nodes, links = tables["nodes"], tables["links"]
+    if nodes is not None:
+        for i in np.flatnonzero((~nodes["carrier"].isin(CARRIERS)).to_numpy()):
+            check.add(check.where(TABLES["nodes"], i, "carrier", nodes["id"].iloc[i]),
+                      f"unknown carrier {nodes['carrier'].iloc[i]!r}; expected gas or oil")
+        node_ids = pd.Index(nodes["id"])
+        carrier_of = nodes.drop_duplicates("id").set_index("id")
+        for name, col, what in (("links", "from", "node"), ("links", "to", "node"),
+                                ("supplies", "node", "node"), ("demands", "node", "node"),
+                                ("storages", "node", "node")):
+            if tables[name] is not None:
+                _check_reference(check, TABLES[name], tables[name], col, node_ids, what)
+        if links is not None:
+            links["carrier"] = _link_carriers(check, links, carrier_of)
+            for i in np.flatnonzero((~links["status"].isin(STATUSES)).to_numpy()):
+                check.add(check.where(TABLES["links"], i, "status", links["id"].iloc[i]),
+                          f"unknown status {links['status'].iloc[i]!r}; "
+                          f"expected {', '.join(STATUSES)}")
+            _convert_units(check, TABLES["links"], links, links["carrier"])
+        for name in ("supplies", "demands", "storages"):
+            df = tables[name]
+            if df is not None:
+                df["carrier"] = carrier_of["carrier"].reindex(df["node"]).to_numpy()
+                _convert_units(check, TABLES[name], df, df["carrier"])
+                default_country = carrier_of["country"].reindex(df["node"]).fillna("").to_numpy()
+                df["country"] = np.where(df["country"] == "", default_country, df["country"])
+        if links is not None and tables["targets"] is not None:
+            tcarrier = _check_targets(check, tables["targets"], links, links["carrier"])
+            tables["targets"]["carrier"] = tcarrier
+            _convert_units(check, TABLES["targets"], tables["targets"], tcarrier)
+    profiles = _check_profiles(check, profiles, tables, from_files)
+    meta = meta or NetworkMeta()
+    if nodes is not None:
+        for key in meta.key_nodes:
+            if key not in set(nodes["id"]):
+                check.add("network.yaml, key_nodes", f"node {key!r} does not exist")
+    if check.problems:
+        raise NetworkError(check.problems, origin)
+    net = Network(**{name: df.set_index("id") for name, df in tables.items()},
+                  profiles=profiles, meta=meta, origin=origin)
+    _warn_unreachable_demands(net)
+    return net
+
+
+def _warn_unreachable_demands(net: Network) -> None:
+    """Warn about demands that no supply or storage can reach over built links."""
+    if net.demands.empty:
+        return
+    node_index = pd.Series(np.arange(len(net.nodes)), index=net.nodes.index)
+    links = net.active_links()
+    frm = node_index[links["from"]].to_numpy()
+    to = node_index[links["to"]].to_numpy()
+    rev = links["reverse_capacity"].to_numpy() > 0
+    fwd = links["capacity"].to_numpy() > 0
+    src = np.concatenate([frm[fwd], to[rev]])
+    dst = np.concatenate([to[fwd], frm[rev]])
+    n = len(node_index) + 1  # one extra node: a super-source feeding every supply and storage
+    feeders = node_index[pd.concat([net.supplies["node"], net.storages["node"]])].to_numpy()
+    src = np.concatenate([src, np.full(len(feeders), n - 1)])
+    dst = np.concatenate([dst, feeders])
+    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()
+    reached = set(breadth_first_order(graph, n - 1, directed=True, return_predecessors=False))
+    cut = [d for d, node in net.demands["node"].items() if node_index[node] not in reached]
+    if cut:
+        warnings.warn(f"{net.origin}: no supply can reach demand(s) {', '.join(cut)}; "
+                      "they will be reported as unmet", NetworkWarning, stacklevel=3)
