@@ -15,7 +15,7 @@ TEXT = "text"
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a table: its type, default when absent, and (for quantities) its unit column."""
+    """One column of a table: its type, its default when absent, and a quantity's unit column."""
 
     name: str
     kind: str = TEXT

@@ -17,7 +17,7 @@ from scipy.sparse.csgraph import breadth_first_order
 
 from corridor.network import Network, NetworkMeta
 from corridor.schema import NUMBER, STATUSES, TABLES, Table
-from corridor.units import CARRIERS, BASE_AMOUNT, BASE_RATE, UnitError, factor_to_base
+from corridor.units import BASE_AMOUNT, BASE_RATE, CARRIERS, UnitError, factor_to_base
 
 MAX_REPORTED = 12
 

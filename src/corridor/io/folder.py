@@ -26,7 +26,8 @@ def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
     except pd.errors.EmptyDataError:
         problems.append(Problem(path.name, "file is empty (no header row)"))
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        problems.append(Problem(path.name, f"is not a readable CSV file ({exc})".replace("\n", " ")))
+        text = str(exc).replace("\n", " ")
+        problems.append(Problem(path.name, f"is not a readable CSV file ({text})"))
     return None
 
 

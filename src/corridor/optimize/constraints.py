@@ -15,7 +15,7 @@ def _node_rows(balance: Block, nodes: np.ndarray) -> np.ndarray:
 
 def node_balance(lp: LinearProgram, inputs: ModelInputs, forward: Block, reverse: Block,
                  supply: Block, unmet: Block, inject: Block, withdraw: Block) -> Block:
-    """At every node and period: inflow - outflow + supply + unmet + withdrawal - injection = demand.
+    """Each node and period: inflow - outflow + supply + unmet + withdrawal - injection = demand.
 
     A link's loss applies in either direction: what arrives is (1 - loss) x what entered.
     The duals of these rows are the nodal prices.
@@ -23,7 +23,10 @@ def node_balance(lp: LinearProgram, inputs: ModelInputs, forward: Block, reverse
     n_nodes = len(inputs.node_ids)
     demand = np.zeros((inputs.n_periods, n_nodes))
     np.add.at(demand.T, inputs.demand_node, inputs.demand_amount.T)
-    balance = lp.add_constraints("balance", inputs.node_ids, demand, demand)
+    # Diagnosis prefers blaming targets and storage end levels (volumes) over physics: a unit
+    # of imbalance weighs as ten times the volume it represents over its period.
+    balance = lp.add_constraints("balance", inputs.node_ids, demand, demand,
+                                 elastic_weight=10.0 * inputs.days[:, None])
     keep = 1.0 - inputs.links["loss"].to_numpy(float)
     rev = inputs.reversible
     lp.add_terms(_node_rows(balance, inputs.link_from), forward.index(), -1.0)

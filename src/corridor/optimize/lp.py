@@ -60,6 +60,7 @@ class LinearProgram:
     _col_upper: list = field(default_factory=list)
     _row_lower: list = field(default_factory=list)
     _row_upper: list = field(default_factory=list)
+    _row_weight: list = field(default_factory=list)
     _entries: list = field(default_factory=list)
     n_cols: int = 0
     n_rows: int = 0
@@ -76,12 +77,18 @@ class LinearProgram:
         self.n_cols += block.size
         return block
 
-    def add_constraints(self, name: str, ids, lower, upper, n_periods: int | None = None) -> Block:
-        """A family of rows lower <= A x <= upper over periods x ids."""
+    def add_constraints(self, name: str, ids, lower, upper, n_periods: int | None = None,
+                        elastic_weight=1.0) -> Block:
+        """A family of rows lower <= A x <= upper over periods x ids.
+
+        `elastic_weight` is the price of violating a row by one unit when an infeasible model is
+        diagnosed; rows that are physics (balances) weigh more than policy rows (targets).
+        """
         block = Block(name, self.n_rows, n_periods or self.n_periods, pd.Index(ids))
         shape = (block.n_periods, block.n)
         self._row_lower.append(_grid(lower, shape))
         self._row_upper.append(_grid(upper, shape))
+        self._row_weight.append(_grid(elastic_weight, shape))
         self.rows[name] = block
         self.n_rows += block.size
         return block
@@ -93,7 +100,8 @@ class LinearProgram:
 
     def vector(self, which: str) -> np.ndarray:
         parts = {"cost": self._cost, "col_lower": self._col_lower, "col_upper": self._col_upper,
-                 "row_lower": self._row_lower, "row_upper": self._row_upper}[which]
+                 "row_lower": self._row_lower, "row_upper": self._row_upper,
+                 "row_weight": self._row_weight}[which]
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def matrix(self) -> sp.csc_matrix:

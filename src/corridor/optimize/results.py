@@ -78,7 +78,7 @@ class Results:
         return table.mul(self.days, axis=0).sum()
 
     def _spread(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Unit margin (USD per base unit) beyond tariff for forward and reverse flow of each link."""
+        """Unit margin (USD per base unit) beyond the tariff, forward and reverse, per link."""
         links = self.network.links
         p_from = self.prices.reindex(columns=links["from"]).to_numpy()
         p_to = self.prices.reindex(columns=links["to"]).to_numpy()

@@ -101,7 +101,7 @@ def solve(lp: LinearProgram, options: dict | None = None) -> Solution:
 
 
 def diagnose(lp: LinearProgram, options: dict | None = None) -> list[Violation]:
-    """Minimise the total violation of all rows; the rows that stay violated are the culprits."""
+    """Minimise the weighted violation of all rows; the rows that stay violated are the culprits."""
     a = lp.matrix()
     lower, upper = lp.vector("row_lower"), lp.vector("row_upper")
     up_rows = np.flatnonzero(np.isfinite(lower))  # slack that raises a row's activity
@@ -113,10 +113,12 @@ def diagnose(lp: LinearProgram, options: dict | None = None) -> list[Violation]:
                       shape=(lp.n_rows, len(down_rows))),
     ])
     n_slack = slacks.shape[1]
+    weight = lp.vector("row_weight")
     elastic = LinearProgram(lp.n_periods)
     elastic.add_variables("original", np.arange(lp.n_cols), lp.vector("col_lower"),
                           lp.vector("col_upper"), 0.0, n_periods=1)
-    elastic.add_variables("slack", np.arange(n_slack), 0.0, np.inf, 1.0, n_periods=1)
+    elastic.add_variables("slack", np.arange(n_slack), 0.0, np.inf,
+                          np.concatenate([weight[up_rows], weight[down_rows]]), n_periods=1)
     elastic.add_constraints("rows", np.arange(lp.n_rows), lower, upper, n_periods=1)
     h = new_highs(options)
     pass_model(h, elastic, sp.hstack([a, slacks]).tocsc())

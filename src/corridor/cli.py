@@ -1,0 +1,183 @@
+"""The `corridor` command: run, validate, info, units.
+
+Errors a user can cause end in one paragraph on stderr and exit code 2; `--debug` shows the
+traceback instead. With `--json`, stdout carries exactly one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from corridor.data import DEFAULT_NETWORK, resolve
+from corridor.network import Network
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Corridor: least-cost flows, bottlenecks and money in oil and gas networks.")
+out = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+NetworkArg = Annotated[str | None, typer.Argument(
+    help=f"Network folder, or the name of a bundled network (default: {DEFAULT_NETWORK}).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one paragraph."""
+
+
+@contextmanager
+def _user_errors(debug: bool):
+    """Turn known errors into one clear paragraph and exit code 2."""
+    from corridor.optimize import SolverError
+    from corridor.units import UnitError
+    from corridor.validation import NetworkError
+
+    try:
+        yield
+    except (NetworkError, SolverError, UnitError, UserError, OSError, ValueError) as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+
+
+def _load(network: str | None) -> Network:
+    """Read a network folder (or bundled name), printing its warnings to stderr."""
+    from corridor.io import read_network
+
+    folder = resolve(network)
+    if not folder.exists():
+        raise UserError(f"network {network!r} is neither a folder nor a bundled network "
+                        f"(bundled: {DEFAULT_NETWORK})")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = read_network(folder)
+    for w in caught:
+        err.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False, soft_wrap=True)
+    return net
+
+
+def _run_guarded(debug: bool, body: Callable[[], None]) -> None:
+    with _user_errors(debug):
+        body()
+
+
+@app.command()
+def run(
+    network: NetworkArg = None,
+    periods: Annotated[int, typer.Option(help="Periods in the year: 1, 12 (months) or 365 (days).",
+                                         min=1, max=365)] = 1,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Write results as Parquet plus summary.json to this folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+    = False,
+    mps: Annotated[Path | None, typer.Option(help="Also write the LP as an MPS file.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Find the least-cost flows of a network and report bottlenecks, prices and money."""
+
+    def body() -> None:
+        from corridor.optimize import build_flow_model, optimize, write_mps
+        from corridor.outputs import write_results
+        from corridor.report.terminal import print_summary
+
+        net = _load(network)
+        results = optimize(net, periods)
+        if mps is not None:
+            write_mps(build_flow_model(net, periods).lp, mps)
+        if out_dir is not None:
+            write_results(results, out_dir)
+        if as_json:
+            sys.stdout.write(json.dumps(results.to_dict()) + "\n")
+        else:
+            print_summary(results, out)
+            if out_dir is not None:
+                out.print(f"Results written to {out_dir}/")
+        if not results.optimal:
+            raise typer.Exit(1)
+
+    _run_guarded(debug, body)
+
+
+@app.command()
+def validate(network: NetworkArg = None, debug: DebugOpt = False) -> None:
+    """Check a network folder and report every problem with its file, line and column."""
+
+    def body() -> None:
+        net = _load(network)
+        counts = ", ".join(f"{v} {k}" for k, v in net.counts().items())
+        out.print(f"[green]{net.origin}: valid[/green] ({counts})")
+
+    _run_guarded(debug, body)
+
+
+@app.command()
+def info(network: NetworkArg = None, debug: DebugOpt = False) -> None:
+    """Describe a network: its tables, carriers, countries and assets by status."""
+
+    def body() -> None:
+        from corridor.report.terminal import DISPLAY_RATE
+        from corridor.units import factor_to_base
+
+        net = _load(network)
+        out.print(f"[bold]{net.name}[/bold] ({net.origin})")
+        if net.meta.description:
+            out.print(net.meta.description)
+        table = Table(title="Assets by carrier")
+        for col in ("carrier", "nodes", "links (operating/other)", "supply", "demand",
+                    "storages"):
+            table.add_column(col, justify="left" if col == "carrier" else "right")
+        for carrier in ("gas", "oil"):
+            unit = DISPLAY_RATE[carrier]
+            scale = 1.0 / factor_to_base(unit, carrier)
+            links = net.links[net.links["carrier"] == carrier]
+            built = links["status"].eq("operating").sum()
+            sup = net.supplies.loc[net.supplies["carrier"] == carrier, "capacity"].sum()
+            dem = net.demands.loc[net.demands["carrier"] == carrier, "amount"].sum()
+            table.add_row(carrier, str((net.nodes["carrier"] == carrier).sum()),
+                          f"{built}/{len(links) - built}", f"{sup * scale:,.1f} {unit}",
+                          f"{dem * scale:,.1f} {unit}",
+                          str((net.storages["carrier"] == carrier).sum()))
+        out.print(table)
+        countries = sorted(c for c in net.nodes["country"].unique() if c)
+        out.print(f"Countries: {', '.join(countries)}")
+        if net.meta.base_year:
+            out.print(f"Base year: {net.meta.base_year}")
+
+    _run_guarded(debug, body)
+
+
+@app.command()
+def units() -> None:
+    """Print the base units, common conversions and every declared conversion factor."""
+    from corridor.units import FACTORS, conversion_table
+
+    table = Table(title="One of each unit in base units (gas: mcm/d, oil: kt/d)")
+    for col in ("carrier", "unit", "base units per day"):
+        table.add_column(col)
+    for carrier, unit, factor in conversion_table():
+        table.add_row(carrier, unit, f"{factor:.6g}")
+    out.print(table)
+    factors = Table(title="Declared conversion factors")
+    for col in ("factor", "value", "basis"):
+        factors.add_column(col)
+    for f in FACTORS.values():
+        factors.add_row(f.name, f.value, f.note)
+    out.print(factors)
+    out.print("A year counts 365 days; tariffs and costs are USD per base unit (USD/mcm, USD/kt).")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

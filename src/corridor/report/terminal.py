@@ -1,0 +1,120 @@
+"""The run summary printed to the terminal: objective, bottlenecks, unmet demand, prices, money.
+
+Volumes are shown as annual figures in the units the region speaks (bcm/yr for gas, Mt/yr for
+oil), prices per 1000 m3 and per tonne, money in million USD.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from corridor.optimize import Results
+from corridor.units import factor_to_base
+
+DISPLAY_RATE = {"gas": "bcm/yr", "oil": "Mt/yr"}
+DISPLAY_PRICE = {"gas": "USD/1000 m3", "oil": "USD/t"}
+PRICE_DIVISOR = 1000.0  # USD/mcm -> USD per 1000 m3; USD/kt -> USD/t
+
+
+def _annual(value: float, carrier: str) -> str:
+    return f"{value / factor_to_base(DISPLAY_RATE[carrier], carrier):,.2f} {DISPLAY_RATE[carrier]}"
+
+
+def _musd(value: float) -> str:
+    return f"{value / 1e6:,.1f}"
+
+
+def header(results: Results) -> str:
+    net, stats = results.network, results.stats
+    text = (f"[bold]{net.name}[/bold]: {len(net.nodes)} nodes, {len(net.active_links())} of "
+            f"{len(net.links)} links built, {results.n_periods} period(s)\n"
+            f"status [bold]{results.status}[/bold]")
+    if results.optimal:
+        text += f", total cost {results.objective / 1e9:,.2f} bn USD"
+    text += (f"  ({stats.get('variables', 0):,} variables, build "
+             f"{stats.get('build_seconds', 0):.2f} s, HiGHS {stats.get('solve_seconds', 0):.2f} s)")
+    return text
+
+
+def bottleneck_table(results: Results, n: int = 10) -> Table:
+    links = results.network.links
+    table = Table(title=f"The {n} most utilised links", title_justify="left")
+    for col in ("link", "name", "mean use", "peak use", "mean flow", "congestion rent, M USD"):
+        table.add_column(col, justify="left" if col in ("link", "name") else "right")
+    for lid, row in results.bottlenecks(n).iterrows():
+        table.add_row(lid, str(links.at[lid, "name"])[:48] if "name" in links else "",
+                      f"{row.mean_utilisation:.0%}", f"{row.peak_utilisation:.0%}",
+                      _annual(row.mean_flow, row.carrier), _musd(row.congestion_rent))
+    return table
+
+
+def unmet_table(results: Results) -> Table | str:
+    demands = results.network.demands
+    unmet = results.volume(results.unmet)
+    total = results.volume(results.demand_amount())
+    short = unmet[unmet > 1e-6 * total.clip(lower=1.0)]
+    if short.empty:
+        return "[green]All demand is served.[/green]"
+    table = Table(title="Unmet demand", title_justify="left")
+    for col in ("demand", "node", "country", "unmet", "share"):
+        table.add_column(col, justify="right" if col in ("unmet", "share") else "left")
+    days = results.days.sum()
+    for did, volume in short.sort_values(ascending=False).items():
+        d = demands.loc[did]
+        table.add_row(did, d["node"], d["country"], _annual(volume / days, d["carrier"]),
+                      f"{volume / total[did]:.0%}")
+    return table
+
+
+def price_table(results: Results, max_nodes: int = 10) -> Table:
+    net = results.network
+    keys = net.meta.key_nodes or list(net.demands["node"].drop_duplicates()[:max_nodes])
+    table = Table(title="Prices at key nodes (mean over periods; min-max)", title_justify="left")
+    for col in ("node", "country", "price", "range"):
+        table.add_column(col, justify="left" if col in ("node", "country") else "right")
+    for node in keys:
+        p = results.prices[node]
+        carrier = net.nodes.at[node, "carrier"]
+        mean = (p * results.days).sum() / results.days.sum() / PRICE_DIVISOR
+        table.add_row(node, net.nodes.at[node, "country"], f"{mean:,.0f} {DISPLAY_PRICE[carrier]}",
+                      f"{p.min() / PRICE_DIVISOR:,.0f}-{p.max() / PRICE_DIVISOR:,.0f}")
+    return table
+
+
+def money_table(results: Results) -> Table:
+    money = results.money_by_country()
+    money = money.loc[money.abs().sum(axis=1) > 0]
+    money = money.sort_values("transport_revenue", ascending=False)
+    table = Table(title="Money by country, million USD over the horizon", title_justify="left")
+    columns = ["production_cost", "producer_revenue", "consumer_payment", "transport_revenue",
+               "congestion_rent", "unmet_cost"]
+    table.add_column("country")
+    for col in columns:
+        table.add_column(col.replace("_", " "), justify="right")
+    for country, row in money.iterrows():
+        table.add_row(str(country), *(_musd(row.get(c, 0.0)) for c in columns))
+    return table
+
+
+def violation_table(results: Results) -> Table:
+    table = Table(title="What could not be met (elastic re-solve)", title_justify="left")
+    for col in ("constraint", "element", "period", "violation"):
+        table.add_column(col)
+    for v in results.violations[:20]:
+        table.add_row(v.block, v.element, str(v.period), f"{v.amount:,.3f}")
+    return table
+
+
+def print_summary(results: Results, console: Console) -> None:
+    """Print the whole run summary."""
+    console.print(header(results))
+    if not results.optimal:
+        console.print(f"[red]The model is {results.status}: {results.message}[/red]")
+        if results.violations:
+            console.print(violation_table(results))
+        return
+    for part in (bottleneck_table(results), unmet_table(results), price_table(results),
+                 money_table(results)):
+        console.print(part)
+
