@@ -102,7 +102,7 @@ def _factor(name: str) -> pint.Quantity:
 
 
 def _to_carrier_dimension(q: pint.Quantity, carrier: str, per_time: bool) -> pint.Quantity:
-    """Bring a volume, mass or energy quantity to the carrier's base dimension (declared factors)."""
+    """Bring a volume, mass or energy quantity to the carrier's base dimension."""
     ureg = registry()
     base = ureg.Quantity(1, BASE_RATE[carrier] if per_time else BASE_AMOUNT[carrier])
     if q.dimensionality == base.dimensionality:
