@@ -39,6 +39,9 @@ def summary(results: Results) -> dict:
             {"link": lid, "mean_utilisation": round(float(r.mean_utilisation), 4)}
             for lid, r in bottlenecks.iterrows()],
         "unmet_base_units": {k: float(v) for k, v in unmet[unmet > 0].items()},
+        "unmet_domestic_base_units": {
+            k: float(v) for k, v in unmet[unmet > 0].items()
+            if results.network.demands.at[k, "market"] == "domestic"},
         "violations": [v.__dict__ for v in results.violations],
     }
 

@@ -82,7 +82,7 @@ TABLES: dict[str, Table] = {
             (Column("id"), Column("node"),
              Column("amount", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
             (Column("value", NUMBER, NaN, minimum=0.0), Column("country"), Column("profile"),
-             Column("source")),
+             Column("market", TEXT, "domestic"), Column("source")),
         ),
         Table(
             "storages",
@@ -107,3 +107,5 @@ TABLES: dict[str, Table] = {
 
 STATUSES = ("operating", "proposed", "under_construction")
 BUILT_STATUSES = ("operating",)
+# A domestic demand left unmet is a shortage; an export market left unsupplied is unsold headroom.
+MARKETS = ("domestic", "export")

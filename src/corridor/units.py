@@ -118,9 +118,9 @@ def _to_carrier_dimension(q: pint.Quantity, carrier: str, per_time: bool) -> pin
             return q / _factor("crude_barrels_per_tonne")
         if q.dimensionality == energy_dim:
             return q / _factor("crude_energy_per_tonne")
-    kind = "rate (per time)" if per_time else "amount"
+    kind = "a rate (per time)" if per_time else "an amount"
     examples = EXAMPLES[carrier, per_time]
-    raise UnitError(f"cannot measure {carrier} as a {kind}; expected e.g. {examples}")
+    raise UnitError(f"cannot measure {carrier} as {kind}; expected e.g. {examples}")
 
 
 @lru_cache(maxsize=256)

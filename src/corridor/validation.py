@@ -16,7 +16,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from corridor.network import Network, NetworkMeta
-from corridor.schema import NUMBER, STATUSES, TABLES, Table
+from corridor.schema import MARKETS, NUMBER, STATUSES, TABLES, Table
 from corridor.units import BASE_AMOUNT, BASE_RATE, CARRIERS, UnitError, factor_to_base
 
 MAX_REPORTED = 12
@@ -121,7 +121,7 @@ def _numeric(check: _Checker, table: Table, df: pd.DataFrame, col) -> pd.Series:
     if required:
         for i in np.flatnonzero(blank.to_numpy()):
             check.add(check.where(table, i, col.name, df["id"].iloc[i]), "value is empty")
-    values = values.where(~blank, col.default)
+    values = values.where(~blank, np.nan if required else col.default).astype(float)
     for i in np.flatnonzero((~np.isfinite(values) & ~values.isna()).to_numpy()):
         check.add(check.where(table, i, col.name, df["id"].iloc[i]), "value is not finite")
     if col.minimum is not None:
@@ -202,7 +202,16 @@ def _check_profiles(check: _Checker, profiles: pd.DataFrame | None, tables: dict
             return pd.DataFrame(index=pd.RangeIndex(1, 2, name="period"))
         if len(profiles) not in (12, 365):
             check.add(place, f"has {len(profiles)} rows; a profile has 12 (months) or 365 (days)")
-        profiles = profiles.set_index("period")
+        period = pd.to_numeric(profiles["period"], errors="coerce")
+        expected = np.arange(1, len(profiles) + 1)
+        if period.isna().any() or sorted(period) != list(expected):
+            found = ", ".join(profiles["period"].astype(str)[:6])
+            check.add(f"{place}, column period", "periods must be the whole numbers 1 to "
+                      f"{len(profiles)}, each once (found {found}"
+                      f"{', ...' if len(profiles) > 6 else ''})")
+            return pd.DataFrame(index=pd.RangeIndex(1, 2, name="period"))
+        profiles["period"] = period.astype(int)
+        profiles = profiles.set_index("period").sort_index()
         for name in profiles.columns:
             values = pd.to_numeric(profiles[name], errors="coerce")
             for k in np.flatnonzero((values.isna() | (values < 0)).to_numpy()):
@@ -225,6 +234,7 @@ def _check_targets(check: _Checker, targets: pd.DataFrame, links: pd.DataFrame,
     """Each target names one or more existing links of a single carrier."""
     table = TABLES["targets"]
     carrier_of = pd.Series(link_carrier.to_numpy(), index=links["id"])
+    carrier_of = carrier_of[~carrier_of.index.duplicated()]  # duplicates are reported elsewhere
     carriers = []
     for i, spec in enumerate(targets["links"]):
         members = spec.replace(",", " ").replace(";", " ").split()
@@ -268,6 +278,12 @@ def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | 
                           f"unknown status {links['status'].iloc[i]!r}; "
                           f"expected {', '.join(STATUSES)}")
             _convert_units(check, TABLES["links"], links, links["carrier"])
+        if tables["demands"] is not None:
+            demands = tables["demands"]
+            for i in np.flatnonzero((~demands["market"].isin(MARKETS)).to_numpy()):
+                check.add(check.where(TABLES["demands"], i, "market", demands["id"].iloc[i]),
+                          f"unknown market {demands['market'].iloc[i]!r}; "
+                          f"expected {', '.join(MARKETS)}")
         for name in ("supplies", "demands", "storages"):
             df = tables[name]
             if df is not None:
@@ -290,7 +306,19 @@ def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | 
     net = Network(**{name: df.set_index("id") for name, df in tables.items()},
                   profiles=profiles, meta=meta, origin=origin)
     _warn_unreachable_demands(net)
+    _warn_unbuilt_target_links(net)
     return net
+
+
+def _warn_unbuilt_target_links(net: Network) -> None:
+    """A target over links that are not built counts no flow on them; say so."""
+    built = set(net.active_links().index)
+    for tid, spec in net.targets["links"].items():
+        unbuilt = [lid for lid in spec.split() if lid not in built]
+        if unbuilt:
+            warnings.warn(f"{net.origin}: target {tid} includes link(s) that are not built "
+                          f"({', '.join(unbuilt)}); they carry no flow unless a scenario builds "
+                          "them", NetworkWarning, stacklevel=3)
 
 
 def _warn_unreachable_demands(net: Network) -> None:

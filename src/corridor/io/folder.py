@@ -21,8 +21,12 @@ def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                           comment=None)
+        header = pd.read_csv(path, dtype=str, header=None, nrows=1).iloc[0].astype(str).str.strip()
+        twice = sorted(set(header[header.duplicated()]))
+        if twice:
+            problems.append(Problem(path.name, f"column(s) named twice: {', '.join(twice)}"))
+            return None
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         problems.append(Problem(path.name, "file is empty (no header row)"))
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

@@ -21,6 +21,10 @@ def _annual(value: float, carrier: str) -> str:
     return f"{value / factor_to_base(DISPLAY_RATE[carrier], carrier):,.2f} {DISPLAY_RATE[carrier]}"
 
 
+def _short(text: str, width: int = 46) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def _musd(value: float) -> str:
     return f"{value / 1e6:,.1f}"
 
@@ -43,13 +47,14 @@ def bottleneck_table(results: Results, n: int = 10) -> Table:
     for col in ("link", "name", "mean use", "peak use", "mean flow", "congestion rent, M USD"):
         table.add_column(col, justify="left" if col in ("link", "name") else "right")
     for lid, row in results.bottlenecks(n).iterrows():
-        table.add_row(lid, str(links.at[lid, "name"])[:48] if "name" in links else "",
+        table.add_row(lid, _short(str(links.at[lid, "name"])) if "name" in links else "",
                       f"{row.mean_utilisation:.0%}", f"{row.peak_utilisation:.0%}",
                       _annual(row.mean_flow, row.carrier), _musd(row.congestion_rent))
     return table
 
 
 def unmet_table(results: Results) -> Table | str:
+    """Domestic demand left unmet (shortages), and export markets left unsupplied (headroom)."""
     demands = results.network.demands
     unmet = results.volume(results.unmet)
     total = results.volume(results.demand_amount())
@@ -57,13 +62,18 @@ def unmet_table(results: Results) -> Table | str:
     if short.empty:
         return "[green]All demand is served.[/green]"
     table = Table(title="Unmet demand", title_justify="left")
-    for col in ("demand", "node", "country", "unmet", "share"):
+    for col in ("demand", "node", "country", "market", "unmet", "share"):
         table.add_column(col, justify="right" if col in ("unmet", "share") else "left")
     days = results.days.sum()
-    for did, volume in short.sort_values(ascending=False).items():
-        d = demands.loc[did]
-        table.add_row(did, d["node"], d["country"], _annual(volume / days, d["carrier"]),
-                      f"{volume / total[did]:.0%}")
+    order = demands.loc[short.index].assign(v=short).sort_values(["market", "v"],
+                                                                 ascending=[True, False])
+    for did, d in order.iterrows():
+        style = "red" if d["market"] == "domestic" else None
+        table.add_row(did, d["node"], d["country"], d["market"],
+                      _annual(d["v"] / days, d["carrier"]), f"{d['v'] / total[did]:.0%}",
+                      style=style)
+    if (order["market"] == "export").all():
+        table.caption = "Only export markets are left unsupplied: unsold headroom, not a shortage."
     return table
 
 

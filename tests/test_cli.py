@@ -1,0 +1,216 @@
+"""The `corridor` command end to end, on the tiny network and on the bundled default network."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from corridor.cli import app
+from corridor.data import bundled_path
+from corridor.io import read_network
+
+CORRIDOR = Path(sys.executable).with_name("corridor")  # the venv's console script
+SECTIONS = ("most utilised links", "Prices at key nodes", "Money by country")
+JSON_KEYS = {"status", "objective", "flows", "unmet", "prices"}
+MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def network_args(which: str, tiny_dir: Path) -> list[str]:
+    """CLI arguments naming the network: the tiny folder, or nothing for the bundled default."""
+    return [str(tiny_dir)] if which == "tiny" else []
+
+
+def network_of(which: str, tiny_dir: Path):
+    return read_network(tiny_dir if which == "tiny" else bundled_path())
+
+
+NETWORKS = ["tiny", "bundled"]
+
+
+def check_document(doc: dict, net, periods: int) -> None:
+    assert JSON_KEYS <= doc.keys()
+    assert doc["status"] == "optimal"
+    assert isinstance(doc["objective"], float) and doc["objective"] > 0
+    assert set(doc["flows"]) == set(net.links.index)
+    assert set(doc["unmet"]) == set(net.demands.index)
+    assert set(doc["prices"]) == set(net.nodes.index)
+    for table in ("flows", "unmet", "prices"):
+        for key, values in doc[table].items():
+            assert len(values) == periods, (table, key)
+    # proposed links carry nothing without a scenario
+    for lid in net.links.index[net.links["status"] != "operating"]:
+        assert doc["flows"][lid] == [0.0] * periods
+
+
+# --- run -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", NETWORKS)
+def test_run_prints_summary(which: str, tiny_dir: Path, runner) -> None:
+    result = runner.invoke(app, ["run", *network_args(which, tiny_dir)])
+    assert result.exit_code == 0, result.output
+    assert "status optimal" in result.stdout
+    for section in SECTIONS:
+        assert section in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_run_tiny_summary_figures(tiny_dir: Path, runner) -> None:
+    result = runner.invoke(app, ["run", str(tiny_dir)])
+    assert result.exit_code == 0
+    assert result.stderr == ""  # a valid network runs without warnings
+    assert "tiny: 10 nodes, 7 of 8 links built, 1 period(s)" in result.stdout
+    assert "total cost 19.27 bn USD" in result.stdout
+    assert "All demand is served." in result.stdout
+    assert "60.00 Mt/yr" in result.stdout  # CPC carries the Novorossiysk demand
+
+
+def test_run_json_subprocess_stdout_is_only_json(tiny_dir: Path) -> None:
+    proc = subprocess.run([str(CORRIDOR), "run", str(tiny_dir), "--json"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)  # fails on any extra text
+    assert proc.stdout.count("\n") == 1
+    assert proc.stderr == ""
+    net = read_network(tiny_dir)
+    check_document(doc, net, periods=1)
+    # the least-cost dispatch, by hand: Bukhara gas (cheapest) fills uz_trunk, Russia the rest
+    winter = pd.read_csv(tiny_dir / "profiles.csv")["winter"].to_numpy()
+    astana = 1800 / 365 * (winter * MONTH_DAYS).sum() / 365  # 1.8 bcm/yr x mean profile
+    gas_rest = 20000 / 365 - 30 + 15 + astana  # Tashkent beyond uz_trunk, Shymkent, Astana
+    assert doc["flows"]["uz_trunk"] == pytest.approx([30.0])
+    assert doc["flows"]["saryarka"] == pytest.approx([astana])
+    assert doc["supply"]["ru_gas"] == pytest.approx([gas_rest / 0.99])  # 1 % lost on cac_north
+    assert doc["flows"]["cpc"] == pytest.approx([60000 / 365])
+    assert doc["flows"]["tengiz_atyrau"] == [0.0]
+    assert all(v == [0.0] for v in doc["unmet"].values())
+    # objective = days x (supply cost x production + tariff x flow entering each link)
+    links = net.links
+    daily = sum(net.supplies.at[s, "cost"] * v[0] for s, v in doc["supply"].items())
+    daily += sum(links.at[lid, "tariff"] * abs(v[0]) for lid, v in doc["flows"].items())
+    assert doc["objective"] == pytest.approx(365 * daily, rel=1e-9)
+
+
+@pytest.mark.parametrize("periods", [1, 12])
+@pytest.mark.parametrize("which", NETWORKS)
+def test_run_json(which: str, periods: int, tiny_dir: Path, runner) -> None:
+    result = runner.invoke(app, ["run", *network_args(which, tiny_dir), "--json",
+                                 "--periods", str(periods)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    check_document(doc, network_of(which, tiny_dir), periods=periods)
+    assert sum(doc["days"]) == 365
+    if periods == 12:
+        assert doc["days"] == MONTH_DAYS.tolist()
+    if which == "tiny" and periods == 12:
+        # Saryarka (2.2 bcm/yr) cannot carry Astana's January peak (1.8 bcm/yr x 1.5)
+        capacity, peak = 2200 / 365, 1800 / 365 * 1.5
+        assert doc["flows"]["saryarka"][0] == pytest.approx(capacity)
+        assert doc["unmet"]["astana_gas"][0] == pytest.approx(peak - capacity)
+        assert doc["unmet"]["astana_gas"][6] == pytest.approx(0.0, abs=1e-9)  # July
+        # the shortage prices Astana at its value of lost load in January only
+        assert doc["prices"]["KZ_ASTANA"][0] == pytest.approx(600000)
+        assert doc["prices"]["KZ_ASTANA"][6] < 600000
+
+
+def test_run_out_writes_parquet_and_summary(tiny_dir: Path, tmp_path: Path, runner) -> None:
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(tiny_dir), "--periods", "12", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Results written to {out}" in result.stdout.replace("\n", "")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["periods"] == 12
+    assert summary["network"] == "tiny"
+    assert len(summary["input_hash"]) == 64
+    flows = pd.read_parquet(out / "flows.parquet")
+    assert flows.shape == (12, 8)
+    assert set(flows.columns) == set(read_network(tiny_dir).links.index)
+    assert flows["cpc"].to_numpy() == pytest.approx(np.full(12, 60000 / 365))
+    for name in ("unmet", "prices", "supply", "money_by_country"):
+        assert (out / f"{name}.parquet").is_file(), name
+    unmet = pd.read_parquet(out / "unmet.parquet")
+    assert unmet["astana_gas"].iloc[0] > 1.0
+
+
+def test_run_out_matches_json(tiny_dir: Path, tmp_path: Path, runner) -> None:
+    result = runner.invoke(app, ["run", str(tiny_dir), "--json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)  # --out does not pollute the JSON on stdout
+    flows = pd.read_parquet(tmp_path / "flows.parquet")
+    for lid, values in doc["flows"].items():
+        assert flows[lid].tolist() == pytest.approx(values)
+
+
+def test_run_writes_mps(tiny_dir: Path, tmp_path: Path, runner) -> None:
+    mps = tmp_path / "tiny.mps"
+    result = runner.invoke(app, ["run", str(tiny_dir), "--mps", str(mps)])
+    assert result.exit_code == 0, result.output
+    lines = mps.read_text().splitlines()
+    assert lines[0].startswith("NAME")
+    assert lines[1].strip() == "ROWS"
+    assert any(line.strip() == "COLUMNS" for line in lines)
+    assert lines[-1].strip() == "ENDATA"
+    assert any("balance(KZ_ASTANA" in line for line in lines)
+
+
+# --- validate, info, units -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", NETWORKS)
+def test_validate(which: str, tiny_dir: Path, runner) -> None:
+    result = runner.invoke(app, ["validate", *network_args(which, tiny_dir)])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.stdout
+    if which == "tiny":
+        text = result.stdout.replace("\n", "")
+        assert "(10 nodes, 8 links, 3 supplies, 4 demands, 1 storages, 1 targets)" in text
+
+
+@pytest.mark.parametrize("which", NETWORKS)
+def test_info(which: str, tiny_dir: Path, runner) -> None:
+    result = runner.invoke(app, ["info", *network_args(which, tiny_dir)])
+    assert result.exit_code == 0, result.output
+    assert "Assets by carrier" in result.stdout
+    assert "Countries:" in result.stdout
+    if which == "tiny":
+        assert "Countries: KZ, RU, UZ" in result.stdout
+        assert "Base year: 2024" in result.stdout
+        assert "80.0 Mt/yr" in result.stdout  # Tengiz supply capacity
+
+
+def test_units_prints_declared_factors(runner) -> None:
+    result = runner.invoke(app, ["units"])
+    assert result.exit_code == 0, result.output
+    for name in ("crude_barrels_per_tonne", "crude_energy_per_tonne", "gas_energy_per_m3"):
+        assert name in result.stdout
+    assert "7.33" in result.stdout
+    assert "2.73973" in result.stdout  # 1 bcm/yr = 1000/365 mcm/d
+    assert "0.136426" in result.stdout  # 1 kb/d = 1000 bbl / 7.33 bbl/t = 0.1364 kt/d
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "info"])
+def test_unknown_network_path(command: str, tmp_path: Path, runner) -> None:
+    missing = tmp_path / "no-such-network"
+    result = runner.invoke(app, [command, str(missing)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+    assert str(missing) in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_file_instead_of_folder(tiny_dir: Path, runner) -> None:
+    result = runner.invoke(app, ["validate", str(tiny_dir / "nodes.csv")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert "is not a folder" in result.stderr
