@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/corridor run
+	$(BIN)/corridor run --periods 12
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

@@ -13,6 +13,7 @@ from corridor.schema import TABLES
 from corridor.validation import NetworkError, Problem, build_network
 
 META_FILE = "network.yaml"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 PROFILES_FILE = "profiles.csv"
 
 
@@ -40,7 +41,7 @@ def _read_meta(folder: Path, problems: list[Problem]) -> NetworkMeta:
     if not path.is_file():
         return NetworkMeta(name=folder.name)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
         if not isinstance(data, dict):
             raise ValueError("expected a mapping of keys to values")
         data.setdefault("name", folder.name)

@@ -1,77 +1,18 @@
-"""The `corridor` command: run, validate, info, units.
-
-Errors a user can cause end in one paragraph on stderr and exit code 2; `--debug` shows the
-traceback instead. With `--json`, stdout carries exactly one JSON document.
-"""
+"""Commands on one network: run, validate, info, units."""
 
 from __future__ import annotations
 
 import json
 import sys
-import warnings
-from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from corridor.data import DEFAULT_NETWORK, resolve
-from corridor.network import Network
+from corridor.cli.common import DebugOpt, NetworkArg, guarded, load_network, out
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Corridor: least-cost flows, bottlenecks and money in oil and gas networks.")
-out = Console(width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
-
-NetworkArg = Annotated[str | None, typer.Argument(
-    help=f"Network folder, or the name of a bundled network (default: {DEFAULT_NETWORK}).")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
-
-EXIT_USER_ERROR = 2
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one paragraph."""
-
-
-@contextmanager
-def _user_errors(debug: bool):
-    """Turn known errors into one clear paragraph and exit code 2."""
-    from corridor.optimize import SolverError
-    from corridor.units import UnitError
-    from corridor.validation import NetworkError
-
-    try:
-        yield
-    except (NetworkError, SolverError, UnitError, UserError, OSError, ValueError) as exc:
-        if debug:
-            raise
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_USER_ERROR) from None
-
-
-def _load(network: str | None) -> Network:
-    """Read a network folder (or bundled name), printing its warnings to stderr."""
-    from corridor.io import read_network
-
-    folder = resolve(network)
-    if not folder.exists():
-        raise UserError(f"network {network!r} is neither a folder nor a bundled network "
-                        f"(bundled: {DEFAULT_NETWORK})")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        net = read_network(folder)
-    for w in caught:
-        err.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False, soft_wrap=True)
-    return net
-
-
-def _run_guarded(debug: bool, body: Callable[[], None]) -> None:
-    with _user_errors(debug):
-        body()
+app = typer.Typer()
 
 
 @app.command()
@@ -93,7 +34,7 @@ def run(
         from corridor.outputs import write_results
         from corridor.report.terminal import print_summary
 
-        net = _load(network)
+        net = load_network(network)
         results = optimize(net, periods)
         if mps is not None:
             write_mps(build_flow_model(net, periods).lp, mps)
@@ -108,7 +49,7 @@ def run(
         if not results.optimal:
             raise typer.Exit(1)
 
-    _run_guarded(debug, body)
+    guarded(debug, body)
 
 
 @app.command()
@@ -116,11 +57,11 @@ def validate(network: NetworkArg = None, debug: DebugOpt = False) -> None:
     """Check a network folder and report every problem with its file, line and column."""
 
     def body() -> None:
-        net = _load(network)
+        net = load_network(network)
         counts = ", ".join(f"{v} {k}" for k, v in net.counts().items())
         out.print(f"[green]{net.origin}: valid[/green] ({counts})")
 
-    _run_guarded(debug, body)
+    guarded(debug, body)
 
 
 @app.command()
@@ -131,7 +72,7 @@ def info(network: NetworkArg = None, debug: DebugOpt = False) -> None:
         from corridor.report.terminal import DISPLAY_RATE
         from corridor.units import factor_to_base
 
-        net = _load(network)
+        net = load_network(network)
         out.print(f"[bold]{net.name}[/bold] ({net.origin})")
         if net.meta.description:
             out.print(net.meta.description)
@@ -156,7 +97,7 @@ def info(network: NetworkArg = None, debug: DebugOpt = False) -> None:
         if net.meta.base_year:
             out.print(f"Base year: {net.meta.base_year}")
 
-    _run_guarded(debug, body)
+    guarded(debug, body)
 
 
 @app.command()
@@ -177,7 +118,3 @@ def units() -> None:
         factors.add_row(f.name, f.value, f.note)
     out.print(factors)
     out.print("A year counts 365 days; tariffs and costs are USD per base unit (USD/mcm, USD/kt).")
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()

@@ -1,0 +1,70 @@
+"""What every `corridor` command shares: consoles, loading a network, and user-error handling.
+
+Errors a user can cause end in one paragraph on stderr and exit code 2; `--debug` shows the
+traceback instead. With `--json`, stdout carries exactly one JSON document.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from corridor.data import DEFAULT_NETWORK, resolve
+from corridor.network import Network
+
+out = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+NetworkArg = Annotated[str | None, typer.Argument(
+    help=f"Network folder, or the name of a bundled network (default: {DEFAULT_NETWORK}).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one paragraph."""
+
+
+@contextmanager
+def user_errors(debug: bool):
+    """Turn known errors into one clear paragraph and exit code 2."""
+    from corridor.optimize import SolverError
+    from corridor.units import UnitError
+    from corridor.validation import NetworkError
+
+    try:
+        yield
+    except (NetworkError, SolverError, UnitError, UserError, OSError, ValueError) as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+
+
+def load_network(network: str | None) -> Network:
+    """Read a network folder (or bundled name), printing its warnings to stderr."""
+    from corridor.io import read_network
+
+    folder = resolve(network)
+    if not folder.exists():
+        raise UserError(f"network {network!r} is neither a folder nor a bundled network "
+                        f"(bundled: {DEFAULT_NETWORK})")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = read_network(folder)
+    for w in caught:
+        err.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False, soft_wrap=True)
+    return net
+
+
+def guarded(debug: bool, body: Callable[[], None]) -> None:
+    """Run a command body, turning user errors into a clear message and exit code 2."""
+    with user_errors(debug):
+        body()
