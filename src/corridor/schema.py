@@ -56,7 +56,9 @@ TABLES: dict[str, Table] = {
             "nodes",
             (Column("id"), Column("carrier")),
             (Column("name"), Column("country"), Column("kind"),
-             Column("lat", NUMBER, NaN), Column("lon", NUMBER, NaN)),
+             Column("lat", NUMBER, NaN), Column("lon", NUMBER, NaN),
+             Column("height_m", NUMBER, NaN),
+             Column("pressure_min_bar", NUMBER, NaN), Column("pressure_max_bar", NUMBER, NaN)),
         ),
         Table(
             "links",
@@ -68,6 +70,7 @@ TABLES: dict[str, Table] = {
              Column("loss", NUMBER, 0.0, minimum=0.0, below=1.0),
              Column("status", TEXT, "operating"), Column("kind"),
              Column("length_km", NUMBER, NaN, minimum=0.0), Column("diameter_mm"),
+             Column("roughness_mm", NUMBER, NaN, minimum=0.0),
              Column("country"), Column("owner"),
              Column("build_cost", NUMBER, 0.0, minimum=0.0), Column("profile"), Column("source")),
         ),
