@@ -44,6 +44,7 @@ class Network:
     profiles: pd.DataFrame  # index: period 1..12 (months) or 1..365 (days); one column per profile
     meta: NetworkMeta = field(default_factory=NetworkMeta)
     origin: str = "<memory>"
+    scenarios: tuple[str, ...] = ()  # scenario files applied to the folder's network, in order
 
     @property
     def name(self) -> str:

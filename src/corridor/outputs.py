@@ -8,17 +8,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import corridor
+from corridor.network import Network
 from corridor.optimize import Results
 
 
-def input_hash(folder: str | Path | None) -> str | None:
-    """SHA-256 over the names and bytes of every file in a network folder (None if in memory)."""
-    if folder is None or not Path(folder).is_dir():
+def input_hash(net: Network) -> str | None:
+    """SHA-256 over the names and bytes of every file in the network's folder and of the
+    scenario files applied to it (None for a network built in memory)."""
+    folder = net.origin_path
+    if folder is None or not folder.is_dir():
         return None
     digest = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and "scenarios" not in p.parts)
+    for path in files:
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(path.read_bytes())
+    for scenario in net.scenarios:
+        digest.update(Path(scenario).name.encode())
+        digest.update(Path(scenario).read_bytes())
     return digest.hexdigest()
 
 
@@ -31,7 +38,8 @@ def summary(results: Results) -> dict:
         "status": results.status,
         "objective_usd": results.objective if results.optimal else None,
         "periods": results.n_periods,
-        "input_hash": input_hash(results.network.origin_path),
+        "input_hash": input_hash(results.network),
+        "scenarios": list(results.network.scenarios),
         "corridor_version": corridor.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "stats": results.stats,

@@ -23,7 +23,7 @@ def period_days(n: int) -> np.ndarray:
     return np.diff(edges).astype(float)
 
 
-def _daily(profile: np.ndarray) -> np.ndarray:
+def to_daily(profile: np.ndarray) -> np.ndarray:
     """Expand a 12-month, 365-day or 1-value profile to one value per day."""
     if len(profile) == DAYS_PER_YEAR:
         return profile
@@ -39,7 +39,7 @@ def resample(profiles: pd.DataFrame, n: int) -> pd.DataFrame:
     days = period_days(n).astype(int)
     if profiles.empty or profiles.shape[1] == 0:
         return pd.DataFrame(index=range(n))
-    daily = np.column_stack([_daily(profiles[c].to_numpy(float)) for c in profiles.columns])
+    daily = np.column_stack([to_daily(profiles[c].to_numpy(float)) for c in profiles.columns])
     starts = np.concatenate([[0], np.cumsum(days)[:-1]])
     means = np.add.reduceat(daily, starts, axis=0) / days[:, None]
     return pd.DataFrame(means, columns=profiles.columns)

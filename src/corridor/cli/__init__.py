@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from corridor.cli import network_commands
+from corridor.cli import network_commands, runs_commands
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Corridor: least-cost flows, bottlenecks and money in oil and gas networks.")
-for command in network_commands.app.registered_commands:
-    app.registered_commands.append(command)
+for group in (network_commands, runs_commands):
+    app.registered_commands += group.app.registered_commands
 
 __all__ = ["app"]

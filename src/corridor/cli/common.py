@@ -7,9 +7,11 @@ traceback instead. With `--json`, stdout carries exactly one JSON document.
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,6 +26,8 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 NetworkArg = Annotated[str | None, typer.Argument(
     help=f"Network folder, or the name of a bundled network (default: {DEFAULT_NETWORK}).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+StoreOpt = Annotated[Path | None, typer.Option(
+    "--store", help="Results database (default: $CORRIDOR_STORE or the user data folder).")]
 
 EXIT_USER_ERROR = 2
 
@@ -42,26 +46,56 @@ def user_errors(debug: bool):
     try:
         yield
     except (NetworkError, SolverError, UnitError, UserError, OSError, ValueError) as exc:
+        # ScenarioError and StoreError are ValueErrors with a located message
         if debug:
             raise
         err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USER_ERROR) from None
 
 
-def load_network(network: str | None) -> Network:
-    """Read a network folder (or bundled name), printing its warnings to stderr."""
+def load_network(network: str | None, scenario: str | None = None) -> Network:
+    """Read a network folder (or bundled name) and apply a scenario; warnings go to stderr."""
+    return load_scenario_network(network, scenario)[0]
+
+
+def load_scenario_network(network: str | None, scenario: str | None):
+    """The network with `scenario` applied, and the scenario file (or None); the file's
+    `periods` is filled in from the scenario it extends when it gives none."""
     from corridor.io import read_network
+    from corridor.scenario import apply, find_scenario, read_scenario_file, scenario_periods
 
     folder = resolve(network)
     if not folder.exists():
         raise UserError(f"network {network!r} is neither a folder nor a bundled network "
                         f"(bundled: {DEFAULT_NETWORK})")
+    spec = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         net = read_network(folder)
+        if scenario:
+            spec = read_scenario_file(find_scenario(scenario, net))
+            spec.periods = scenario_periods(spec, net)
+            net = apply(net, spec)
     for w in caught:
         err.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False, soft_wrap=True)
-    return net
+    return net, spec
+
+
+@contextmanager
+def progress(message: str, enabled: bool = True, delay: float = 1.0):
+    """A spinner on stderr for work that takes longer than `delay` seconds; none when stderr is
+    not a terminal (piped output, CI) or when disabled (e.g. `--json`)."""
+    if not (enabled and err.is_terminal):
+        yield
+        return
+    status = err.status(message)
+    timer = threading.Timer(delay, status.start)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        status.stop()
 
 
 def guarded(debug: bool, body: Callable[[], None]) -> None:

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from corridor.cli.common import DebugOpt, NetworkArg, guarded, load_network, out
+from corridor.cli.common import (
+    DebugOpt,
+    NetworkArg,
+    StoreOpt,
+    guarded,
+    load_network,
+    load_scenario_network,
+    out,
+    progress,
+)
 
 app = typer.Typer()
 
@@ -18,34 +27,57 @@ app = typer.Typer()
 @app.command()
 def run(
     network: NetworkArg = None,
-    periods: Annotated[int, typer.Option(help="Periods in the year: 1, 12 (months) or 365 (days).",
-                                         min=1, max=365)] = 1,
+    scenario: Annotated[str | None, typer.Option(
+        help="Scenario name (see `corridor scenarios`) or YAML file applied to the network.")]
+    = None,
+    periods: Annotated[int | None, typer.Option(
+        help="Periods in the year: 1, 12 (months) or 365 (days); default: the scenario's, or 1.",
+        min=1, max=365)] = None,
     out_dir: Annotated[Path | None, typer.Option(
-        "--out", help="Write results as Parquet plus summary.json to this folder.")] = None,
+        "--out", help="Write Parquet tables, summary.json and report.html to this folder.")]
+    = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
     = False,
     mps: Annotated[Path | None, typer.Option(help="Also write the LP as an MPS file.")] = None,
+    store: StoreOpt = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not save the run.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Find the least-cost flows of a network and report bottlenecks, prices and money."""
 
     def body() -> None:
         from corridor.optimize import build_flow_model, optimize, write_mps
-        from corridor.outputs import write_results
+        from corridor.outputs import input_hash, write_results
         from corridor.report.terminal import print_summary
 
-        net = load_network(network)
-        results = optimize(net, periods)
+        net, spec = load_scenario_network(network, scenario)
+        n = periods or (spec.periods if spec and spec.periods else 1)
+        with progress(f"Solving {net.name} over {n} period(s)", enabled=not as_json):
+            results = optimize(net, n)
+        name = spec.name if spec else ""
+        run_id = None
+        if not no_store:
+            from corridor.store import Store
+
+            with Store(store) as db:
+                run_id = db.save(results, name, input_hash(net))
         if mps is not None:
-            write_mps(build_flow_model(net, periods).lp, mps)
+            write_mps(build_flow_model(net, n).lp, mps)
         if out_dir is not None:
+            from corridor.report.html import write_report
+            from corridor.store import as_stored
+
             write_results(results, out_dir)
+            write_report(as_stored(results, name, input_hash(net)), out_dir / "report.html")
         if as_json:
-            sys.stdout.write(json.dumps(results.to_dict()) + "\n")
+            sys.stdout.write(json.dumps({**results.to_dict(), "run_id": run_id,
+                                         "scenario": name}) + "\n")
         else:
             print_summary(results, out)
+            if run_id is not None:
+                out.print(f"Stored as run {run_id} (`corridor show {run_id}`).")
             if out_dir is not None:
-                out.print(f"Results written to {out_dir}/")
+                out.print(f"Results and report.html written to {out_dir}/")
         if not results.optimal:
             raise typer.Exit(1)
 

@@ -64,6 +64,18 @@ class Results:
         amount = ModelInputs.from_network(self.network, self.n_periods).demand_amount
         return pd.DataFrame(amount, index=self.unmet.index, columns=self.unmet.columns)
 
+    def welfare(self) -> float:
+        """USD over the horizon: value of served demand minus supply, transport and storage cost.
+
+        The objective charges every unit of unmet demand at its value, so welfare is the value of
+        all demand minus the objective; unlike the objective it is comparable when a scenario
+        adds demand.
+        """
+        net = self.network
+        value = net.demands["value"].fillna(net.demands["carrier"].map(
+            net.meta.value_of_lost_load))
+        return float((self.volume(self.demand_amount()) * value).sum() - self.objective)
+
     def utilisation(self) -> pd.DataFrame:
         """Share of capacity used in the direction of flow, per period (NaN: no capacity)."""
         links = self.network.links
@@ -150,6 +162,37 @@ class Results:
         }).dropna(subset=["mean_utilisation"])
         return table.sort_values(["mean_utilisation", "congestion_rent"], ascending=False).head(n)
 
+    def explain_violations(self) -> list[str]:
+        """Each row the elastic re-solve could not satisfy, as a sentence in annual units."""
+        from corridor.units import factor_to_base
+
+        net, total_days = self.network, float(self.days.sum())
+        shown = {"gas": "bcm/yr", "oil": "Mt/yr"}
+
+        def annual(rate: float, carrier: str) -> str:
+            unit = shown.get(carrier, "mcm/d")
+            return f"{rate / factor_to_base(unit, carrier):,.2f} {unit}"
+
+        lines = []
+        for v in self.violations:
+            if v.block == "target":
+                target = net.targets.loc[v.element]
+                carrier = target["carrier"]
+                need = annual(target["minimum"], carrier)
+                lines.append(f"Target {v.element} ({target['links']} >= {need}) cannot be met: "
+                             f"short by {annual(v.amount / total_days, carrier)}.")
+            elif v.block == "balance":
+                carrier = net.nodes.at[v.element, "carrier"]
+                what = "lacks" if v.amount > 0 else "cannot send away"
+                lines.append(f"Node {v.element} {what} {annual(abs(v.amount), carrier)} "
+                             f"in period {v.period}.")
+            else:
+                carrier = net.storages.at[v.element, "carrier"]
+                lines.append(f"Storage {v.element} cannot reach its required level in period "
+                             f"{v.period}: off by {abs(v.amount):,.1f} "
+                             f"{'mcm' if carrier == 'gas' else 'kt'}.")
+        return lines
+
     def to_dict(self) -> dict:
         """The machine-readable document of DESIGN.md (NaN becomes null)."""
         def series(df: pd.DataFrame) -> dict:
@@ -169,6 +212,7 @@ class Results:
             "supply": series(self.supply),
             "storage_level": series(self.storage_level),
             "violations": [v.__dict__ for v in self.violations],
+            "diagnosis": self.explain_violations(),
             "message": self.message,
             "stats": self.stats,
         }

@@ -120,7 +120,9 @@ def print_summary(results: Results, console: Console) -> None:
     """Print the whole run summary."""
     console.print(header(results))
     if not results.optimal:
-        console.print(f"[red]The model is {results.status}: {results.message}[/red]")
+        console.print(f"[red]The model is {results.status} ({results.message}).[/red]")
+        for line in results.explain_violations():
+            console.print(f"[red]- {line}[/red]")
         if results.violations:
             console.print(violation_table(results))
         return
