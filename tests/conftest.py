@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 TINY = Path(__file__).parent / "data" / "tiny"
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test stores runs in its own throw-away database, never the user's."""
+    path = tmp_path_factory.mktemp("store") / "runs.duckdb"
+    monkeypatch.setenv("CORRIDOR_STORE", str(path))
+    return path
 
 
 @pytest.fixture
@@ -29,4 +38,4 @@ def runner() -> CliRunner:
 
     A fixed, wide terminal keeps Rich from wrapping the text that tests look for.
     """
-    return CliRunner(env={"COLUMNS": "200"})
+    return CliRunner(env={"COLUMNS": "200", "CORRIDOR_STORE": os.environ["CORRIDOR_STORE"]})

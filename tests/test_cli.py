@@ -123,7 +123,8 @@ def test_run_out_writes_parquet_and_summary(tiny_dir: Path, tmp_path: Path, runn
     out = tmp_path / "results"
     result = runner.invoke(app, ["run", str(tiny_dir), "--periods", "12", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"Results written to {out}" in result.stdout.replace("\n", "")
+    assert f"Results and report.html written to {out}" in result.stdout.replace("\n", "")
+    assert (out / "report.html").stat().st_size > 1_000_000  # plotly.js and borders embedded
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal"
     assert summary["periods"] == 12

@@ -81,8 +81,11 @@ def apply(net: Network, scenario: ScenarioFile) -> Network:
     """Apply `scenario`, after the scenarios it extends, and validate the result once."""
     chain = [scenario]
     while chain[0].extends:
-        parent = read_scenario_file(find_scenario(chain[0].extends, net,
-                                                  Path(chain[0].path).parent))
+        child = chain[0]
+        try:
+            parent = read_scenario_file(find_scenario(child.extends, net, Path(child.path).parent))
+        except ScenarioError as exc:
+            raise ScenarioError(f"{child.path}, line {child.line_of('extends')}: {exc}") from None
         if parent.path in {s.path for s in chain}:
             raise ScenarioError(f"{parent.path}: extends itself through "
                                 f"{' -> '.join(s.name for s in chain)}")
@@ -141,7 +144,7 @@ class _Edit:
 
     def build(self) -> None:
         links = self.tables["links"]
-        self._check_ids("links", self.scenario.build, self.scenario.line or 1)
+        self._check_ids("links", self.scenario.build, self.scenario.line_of("build"))
         links.loc[self.scenario.build, "status"] = "operating"
 
     def block(self) -> None:
@@ -235,12 +238,12 @@ class _Edit:
     def add(self) -> None:
         for table, rows in self.scenario.add.items():
             new = pd.DataFrame([dict(r) for r in rows])
+            line = self.scenario.line_of("add")
             if "id" not in new.columns or new["id"].isna().any():
-                raise self.fail(getattr(rows, "line", 1), f"rows added to {table} need an id")
+                raise self.fail(line, f"rows added to {table} need an id")
             clash = sorted(set(new["id"].astype(str)) & set(self.tables[table].index))
             if clash:
-                raise self.fail(getattr(rows, "line", 1),
-                                f"{table} already has id(s): {', '.join(clash)}")
+                raise self.fail(line, f"{table} already has id(s): {', '.join(clash)}")
             self.tables[table] = pd.concat([self.tables[table], new.set_index("id")])
 
     def targets(self) -> None:

@@ -21,9 +21,10 @@ class ScenarioError(ValueError):
 
 
 class _Located(dict):
-    """A YAML mapping that remembers the line it started on."""
+    """A YAML mapping that remembers the line it started on and the line of each key."""
 
     line: int = 0
+    key_lines: dict | None = None
 
 
 class _LocatedList(list):
@@ -36,6 +37,8 @@ class _LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         mapping = _Located(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value
+                             if hasattr(k, "value")}
         return mapping
 
     def construct_sequence(self, node, deep=False):
@@ -136,6 +139,11 @@ class ScenarioFile(_Strict):
     add: dict[TableName, list[dict]] = Field(default_factory=dict)
     targets: list[TargetSpec] = Field(default_factory=list)
     path: str = Field(default="", exclude=True)
+    key_lines: dict[str, int] = Field(default_factory=dict, exclude=True)
+
+    def line_of(self, key: str) -> int:
+        """The line of a top-level key in the file (1 if unknown)."""
+        return self.key_lines.get(key, 1)
 
 
 def _line_of(data, loc: tuple) -> int:
@@ -175,4 +183,5 @@ def read_scenario_file(path: str | Path) -> ScenarioFile:
         raise ScenarioError(f"{path}: " + "; ".join(problems)) from None
     scenario.path = str(path)
     scenario.name = scenario.name or path.stem
+    scenario.key_lines = dict(data.key_lines or {})
     return scenario
