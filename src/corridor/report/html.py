@@ -101,10 +101,16 @@ def sankey_figure(run: StoredRun, carrier: str) -> go.Figure | None:
         if v > 1e-6:
             edges[a, b] = edges.get((a, b), 0.0) + v
 
+    crossing: dict[tuple[str, str], float] = {}
     for lid, link in links.iterrows():
         a, b = nodes.at[link["from"], "country"], nodes.at[link["to"], "country"]
-        f = float(flows.get(lid, 0.0))
         if a != b:
+            crossing[a, b] = crossing.get((a, b), 0.0) + float(flows.get(lid, 0.0))
+    for (a, b), f in crossing.items():  # net opposite flows so transit loops do not draw cycles
+        if (a, b) < (b, a):
+            net_ab = f - crossing.get((b, a), 0.0)
+            add(a, b, net_ab) if net_ab > 0 else add(b, a, -net_ab)
+        elif (b, a) not in crossing:
             add(a, b, f) if f > 0 else add(b, a, -f)
     supply = run.tables["supply"]
     supply = supply[supply["carrier"] == carrier]
