@@ -121,3 +121,16 @@ def test_daily_periods_match_annual_when_flat():
     net = gas_network(["A", "B"], links=[("L", "A", "B", 10, 3.0, 0.01)],
                       supplies=[("S", "A", 20, 50.0)], demands=[("D", "B", 5, None)])
     assert optimize(net, 365).objective == pytest.approx(optimize(net, 1).objective)
+
+
+def test_build_cost_of_built_links_is_a_constant_in_the_objective():
+    net = gas_network(["A", "B"], links=[("L", "A", "B", 10, 1.0, 0.0)],
+                      supplies=[("S", "A", 20, 5.0)], demands=[("D", "B", 2, None)])
+    links = net.links.copy()
+    links["build_cost"] = 3.65e6  # USD per year
+    half_year = optimize(net.replace(links=links), 2)
+    plain = optimize(net, 2)
+    days = half_year.days
+    assert half_year.objective - plain.objective == pytest.approx(3.65e6 * days.sum() / 365)
+    assert half_year.flows.equals(plain.flows)
+    assert half_year.money_by_country()["build_cost"].sum() == pytest.approx(3.65e6)

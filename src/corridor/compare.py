@@ -40,6 +40,11 @@ class Comparison:
     def labels(self) -> list[str]:
         return [r.label for r in self.runs]
 
+    def _all(self, table: str, key: str) -> pd.DataFrame:
+        """A network table over all runs (a scenario may add links or nodes), first one wins."""
+        frames = pd.concat([r.tables[table] for r in self.runs])
+        return frames.drop_duplicates(key).set_index(key)
+
     def headline(self) -> pd.DataFrame:
         """Status, objective and welfare (bn USD) of each run and their change from the first."""
         rows = []
@@ -70,7 +75,7 @@ class Comparison:
         means = means.fillna(0.0) * ANNUAL
         change = means.sub(means.iloc[:, 0], axis=0).iloc[:, 1:].abs().max(axis=1)
         top = change[change > 1e-6].sort_values(ascending=False).head(n).index
-        links = self.reference.tables["links"].set_index("link")
+        links = self._all("links", "link")
         table = means.loc[top]
         table.insert(0, "unit", links.loc[top, "carrier"].map(UNIT))
         table.insert(0, "name", links.loc[top, "name"].str.slice(0, 40))
@@ -80,7 +85,7 @@ class Comparison:
         """Mean price at the key nodes in each run (USD per 1000 m3 or per tonne)."""
         keys = json.loads(self.reference.meta.get("key_nodes") or "[]")
         prices = pd.concat([_mean(r, "prices", "node", "price") for r in self.runs], axis=1)
-        nodes = self.reference.tables["nodes"].set_index("node")
+        nodes = self._all("nodes", "node")
         keys = [k for k in keys if k in prices.index] or list(prices.index[:8])
         table = prices.loc[keys] / 1000
         table.insert(0, "unit", nodes.loc[keys, "carrier"].map(PRICE_UNIT))

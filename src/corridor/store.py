@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS supply (run_id INTEGER, period INTEGER, supply VARCHA
     country VARCHAR, carrier VARCHAR, produced DOUBLE);
 CREATE TABLE IF NOT EXISTS money (run_id INTEGER, country VARCHAR, production_cost DOUBLE,
     producer_revenue DOUBLE, consumer_payment DOUBLE, transport_revenue DOUBLE,
-    congestion_rent DOUBLE, unmet_cost DOUBLE);
+    congestion_rent DOUBLE, build_cost DOUBLE, unmet_cost DOUBLE);
 """
 TABLES = ("periods", "nodes", "links", "flows", "prices", "unmet", "supply", "money")
 
@@ -187,7 +187,7 @@ def _run_tables(r: Results) -> dict[str, pd.DataFrame]:
         supplies[["supply", "node", "country", "carrier"]], on="supply")
     money = (r.money_by_country() if r.optimal else pd.DataFrame(
         columns=["production_cost", "producer_revenue", "consumer_payment", "transport_revenue",
-                 "congestion_rent", "unmet_cost"])).reset_index(names="country")
+                 "congestion_rent", "build_cost", "unmet_cost"])).reset_index(names="country")
     return {
         "periods": pd.DataFrame({"period": np.arange(1, r.n_periods + 1), "days": r.days}),
         "nodes": nodes, "links": links, "flows": flows,

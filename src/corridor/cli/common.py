@@ -30,6 +30,7 @@ StoreOpt = Annotated[Path | None, typer.Option(
     "--store", help="Results database (default: $CORRIDOR_STORE or the user data folder).")]
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
 
 
 class UserError(Exception):
@@ -51,6 +52,15 @@ def user_errors(debug: bool):
             raise
         err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USER_ERROR) from None
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug in Corridor: say so in one paragraph, not a traceback
+        if debug:
+            raise
+        err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}. This is a "
+                  "bug in Corridor; rerun with --debug for the traceback and report it.",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
 
 def load_network(network: str | None, scenario: str | None = None) -> Network:

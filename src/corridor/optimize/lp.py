@@ -53,6 +53,7 @@ class LinearProgram:
     """Columns, rows and coefficient triplets of a minimisation LP."""
 
     n_periods: int
+    offset: float = 0.0  # constant part of the objective (e.g. build costs of built projects)
     columns: dict[str, Block] = field(default_factory=dict)
     rows: dict[str, Block] = field(default_factory=dict)
     _cost: list = field(default_factory=list)

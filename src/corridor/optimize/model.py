@@ -23,7 +23,8 @@ class FlowModel:
 
 
 def build_flow_model(net: Network, n_periods: int = 1) -> FlowModel:
-    """Minimise supply cost + tariffs + storage cost + value of unmet demand over the year."""
+    """Minimise supply cost + tariffs + storage cost + value of unmet demand over the year, plus
+    the (constant) annualised build cost of built projects."""
     inputs = ModelInputs.from_network(net, n_periods)
     lp = LinearProgram(n_periods)
     forward, reverse = variables.link_flows(lp, inputs)
@@ -33,4 +34,10 @@ def build_flow_model(net: Network, n_periods: int = 1) -> FlowModel:
     constraints.node_balance(lp, inputs, forward, reverse, supply, unmet, inject, withdraw)
     constraints.storage_continuity(lp, inputs, inject, withdraw, level)
     constraints.flow_targets(lp, inputs, forward)
+    lp.offset = build_costs(inputs)
     return FlowModel(lp, inputs)
+
+
+def build_costs(inputs: ModelInputs) -> float:
+    """Annualised build cost of the built links that carry one, for the modelled days."""
+    return float(inputs.links["build_cost"].sum() * inputs.days.sum() / 365.0)

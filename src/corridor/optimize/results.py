@@ -112,6 +112,12 @@ class Results:
         entering = self.flows_forward + self.flows_reverse
         return self.volume(entering) * self.network.links["tariff"]
 
+    def build_cost(self) -> pd.Series:
+        """Per link, USD over the horizon: annualised build cost of built projects."""
+        links = self.network.links
+        built = links["status"].eq("operating")
+        return links["build_cost"].where(built, 0.0) * self.days.sum() / 365.0
+
     def link_country(self) -> pd.Series:
         """The country that earns a link's revenue: its `country`, else its `from` node's."""
         links = self.network.links
@@ -121,7 +127,8 @@ class Results:
 
     def money_by_country(self) -> pd.DataFrame:
         """USD over the horizon per country: production cost and revenue, consumers' bill,
-        transport (transit) revenue, congestion rent, and the volume and value of unmet demand."""
+        transport (transit) revenue, congestion rent, build cost of built projects, and the value
+        of unmet demand."""
         net = self.network
         supplies, demands = net.supplies, net.demands
         price_at = self.prices.reindex(columns=supplies["node"]).to_numpy()
@@ -144,6 +151,7 @@ class Results:
                 "country": self.link_country(),
                 "transport_revenue": self.tariff_revenue(),
                 "congestion_rent": self.congestion_rent(),
+                "build_cost": self.build_cost(),
             }),
         ]
         table = pd.concat(frames).fillna(0.0).groupby("country").sum()

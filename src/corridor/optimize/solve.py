@@ -70,7 +70,7 @@ def pass_model(h: highspy.Highs, lp: LinearProgram, matrix: sp.csc_matrix | None
     a = lp.matrix() if matrix is None else matrix
     c = lp.vector("cost") if cost is None else cost
     status = h.passModel(
-        a.shape[1], a.shape[0], a.nnz, 1, 1, 0.0,  # column-wise, minimise, no offset
+        a.shape[1], a.shape[0], a.nnz, 1, 1, lp.offset,  # column-wise, minimise
         c, lp.vector("col_lower"), lp.vector("col_upper"),
         lp.vector("row_lower"), lp.vector("row_upper"),
         a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data,
@@ -114,7 +114,7 @@ def diagnose(lp: LinearProgram, options: dict | None = None) -> list[Violation]:
     ])
     n_slack = slacks.shape[1]
     weight = lp.vector("row_weight")
-    elastic = LinearProgram(lp.n_periods)
+    elastic = LinearProgram(lp.n_periods)  # no offset: only the violation counts
     elastic.add_variables("original", np.arange(lp.n_cols), lp.vector("col_lower"),
                           lp.vector("col_upper"), 0.0, n_periods=1)
     elastic.add_variables("slack", np.arange(n_slack), 0.0, np.inf,

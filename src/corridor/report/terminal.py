@@ -98,7 +98,7 @@ def money_table(results: Results) -> Table:
     money = money.sort_values("transport_revenue", ascending=False)
     table = Table(title="Money by country, million USD over the horizon", title_justify="left")
     columns = ["production_cost", "producer_revenue", "consumer_payment", "transport_revenue",
-               "congestion_rent", "unmet_cost"]
+               "congestion_rent", "build_cost", "unmet_cost"]
     table.add_column("country")
     for col in columns:
         table.add_column(col.replace("_", " "), justify="right")
