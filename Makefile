@@ -23,7 +23,7 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 test: $(STAMP) chromium
-	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff check
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -1,4 +1,4 @@
-"""The results store: runs round-trip, the README's SQL works, and a killed write leaves no trace."""
+"""The results store: runs round-trip, the README SQL works, a killed write leaves no trace."""
 
 import json
 import os

@@ -6,6 +6,7 @@ traceback instead. With `--json`, stdout carries exactly one JSON document.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import warnings
@@ -20,8 +21,9 @@ from rich.console import Console
 from corridor.data import DEFAULT_NETWORK, resolve
 from corridor.network import Network
 
-out = Console(width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120  # wide when piped
+out = Console(width=_WIDTH)
+err = Console(stderr=True, width=_WIDTH)
 
 NetworkArg = Annotated[str | None, typer.Argument(
     help=f"Network folder, or the name of a bundled network (default: {DEFAULT_NETWORK}).")]

@@ -126,7 +126,18 @@ def print_summary(results: Results, console: Console) -> None:
         if results.violations:
             console.print(violation_table(results))
         return
-    for part in (bottleneck_table(results), unmet_table(results), price_table(results),
-                 money_table(results)):
+    for part in (bottleneck_table(results), binding_line(results), unmet_table(results),
+                 price_table(results), money_table(results)):
         console.print(part)
+
+
+def binding_line(results: Results) -> str:
+    """The links whose capacity limits the optimum: those earning a congestion rent."""
+    rent = results.congestion_rent()
+    rent = rent[rent > 1e3].sort_values(ascending=False)
+    if rent.empty:
+        return ("No link's capacity limits the least-cost plan (no congestion rent); full links "
+                "above have an equally cheap alternative.")
+    shown = ", ".join(f"{lid} ({v / 1e6:,.1f} M USD)" for lid, v in rent.head(8).items())
+    return f"Binding capacity (congestion rent): {shown}"
 
