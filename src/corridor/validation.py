@@ -114,6 +114,11 @@ def _numeric(check: _Checker, table: Table, df: pd.DataFrame, col) -> pd.Series:
     text = df[col.name]
     blank = _blank(text)
     values = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
+    # pandas' fast parser may round the 17th digit; numpy's str -> float conversion is exact,
+    # so written networks read back bit for bit
+    ok = values.notna() & text.map(lambda v: isinstance(v, str)).astype(bool)
+    if ok.any():
+        values[ok] = text[ok].to_numpy(dtype=str).astype(float)
     required = col in table.required
     for i in np.flatnonzero((values.isna() & ~blank).to_numpy()):
         check.add(check.where(table, i, col.name, df["id"].iloc[i]),
