@@ -179,7 +179,7 @@ def _link_carriers(check: _Checker, links: pd.DataFrame, nodes: pd.DataFrame) ->
     table = TABLES["links"]
     c_from = nodes["carrier"].reindex(links["from"]).to_numpy()
     c_to = nodes["carrier"].reindex(links["to"]).to_numpy()
-    own = links["carrier"].replace("", np.nan).to_numpy()
+    own = links["carrier"].where(links["carrier"] != "").to_numpy()
     carrier = np.where(pd.isna(own), c_from, own)
     for i in range(len(links)):
         ends = {c for c in (c_from[i], c_to[i]) if isinstance(c, str)}

@@ -121,7 +121,7 @@ class Results:
     def link_country(self) -> pd.Series:
         """The country that earns a link's revenue: its `country`, else its `from` node's."""
         links = self.network.links
-        own = links["country"].replace("", np.nan)
+        own = links["country"].where(links["country"] != "")
         return own.fillna(self.network.nodes["country"].reindex(links["from"]).set_axis(
             links.index)).fillna("")
 
