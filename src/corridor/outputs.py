@@ -68,7 +68,6 @@ def write_results(results: Results, folder: str | Path) -> Path:
         tables["money_by_country"] = results.money_by_country()
         tables["congestion_rent"] = results.congestion_rent().to_frame("usd")
     for name, df in tables.items():
-        df.columns = df.columns.astype(str)
-        df.to_parquet(out / f"{name}.parquet")
+        df.set_axis(df.columns.astype(str), axis=1).to_parquet(out / f"{name}.parquet")
     (out / "summary.json").write_text(json.dumps(summary(results), indent=2))
     return out

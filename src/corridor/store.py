@@ -64,9 +64,13 @@ def default_store_path() -> Path:
 
 
 def _long(df: pd.DataFrame, id_name: str, value: str) -> pd.DataFrame:
-    """A (periods x ids) table as rows (period, id, value)."""
-    out = df.rename_axis(index="period", columns=id_name).stack(future_stack=True)
-    return out.rename(value).reset_index()
+    """A (periods x ids) table as rows (period, id, value), period-major."""
+    n_periods, n_ids = df.shape
+    return pd.DataFrame({
+        "period": np.repeat(np.asarray(df.index), n_ids),
+        id_name: np.tile(np.asarray(df.columns, dtype=object), n_periods),
+        value: df.to_numpy(dtype=float).ravel(),
+    })
 
 
 @dataclass
@@ -176,11 +180,11 @@ def _run_tables(r: Results) -> dict[str, pd.DataFrame]:
     net = r.network
     nodes = net.nodes.reset_index(names="node")
     links = net.links.reset_index(names="link")
-    flows = _long(r.flows, "link", "flow").merge(
-        _long(r.utilisation(), "link", "utilisation"), on=["period", "link"])
+    flows = _long(r.flows, "link", "flow").assign(
+        utilisation=r.utilisation()[r.flows.columns].to_numpy(dtype=float).ravel())
     demands = net.demands.reset_index(names="demand")
-    unmet = _long(r.unmet, "demand", "unmet").merge(
-        _long(r.demand_amount(), "demand", "amount"), on=["period", "demand"]).merge(
+    unmet = _long(r.unmet, "demand", "unmet").assign(
+        amount=r.demand_amount()[r.unmet.columns].to_numpy(dtype=float).ravel()).merge(
         demands[["demand", "node", "country", "market", "carrier"]], on="demand")
     supplies = net.supplies.reset_index(names="supply")
     supply = _long(r.supply, "supply", "produced").merge(

@@ -116,9 +116,9 @@ def _numeric(check: _Checker, table: Table, df: pd.DataFrame, col) -> pd.Series:
     values = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
     # pandas' fast parser may round the 17th digit; numpy's str -> float conversion is exact,
     # so written networks read back bit for bit
-    ok = values.notna() & text.map(lambda v: isinstance(v, str)).astype(bool)
-    if ok.any():
-        values[ok] = text[ok].to_numpy(dtype=str).astype(float)
+    ok = values.notna()
+    if ok.any():  # str() of a float is its shortest exact repr, so this is exact for both
+        values[ok] = text[ok].astype(str).to_numpy(dtype=str).astype(float)
     required = col in table.required
     for i in np.flatnonzero((values.isna() & ~blank).to_numpy()):
         check.add(check.where(table, i, col.name, df["id"].iloc[i]),

@@ -63,4 +63,5 @@ def read_results(model: FlowModel, solution: Solution) -> Results:
         target_prices=target_prices,
         violations=solution.violations,
         message=solution.message,
+        demand=inputs.demand_amount,
     )

@@ -6,6 +6,7 @@ prices in USD per base unit; money in USD over the modelled horizon.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -14,6 +15,19 @@ import pandas as pd
 
 from corridor.network import Network
 from corridor.optimize.solve import Violation
+
+
+def _memo(method):
+    """Compute a derived table once per Results (they are immutable once solved)."""
+    name = f"_memo_{method.__name__}"
+
+    @functools.wraps(method)
+    def wrapper(self):
+        if name not in self.__dict__:
+            self.__dict__[name] = method(self)
+        return self.__dict__[name]
+
+    return wrapper
 
 
 def _periods(n: int) -> pd.Index:
@@ -40,6 +54,7 @@ class Results:
     violations: list[Violation] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     message: str = ""
+    demand: np.ndarray | None = None  # (periods x demands) amounts the model was built with
 
     @property
     def optimal(self) -> bool:
@@ -59,10 +74,12 @@ class Results:
         return self.demand_amount() - self.unmet
 
     def demand_amount(self) -> pd.DataFrame:
-        from corridor.optimize.inputs import ModelInputs  # local: avoids a cycle at import
+        """Demand per period after profiles (base units per day)."""
+        if self.demand is None:
+            from corridor.optimize.inputs import ModelInputs  # local: avoids a cycle at import
 
-        amount = ModelInputs.from_network(self.network, self.n_periods).demand_amount
-        return pd.DataFrame(amount, index=self.unmet.index, columns=self.unmet.columns)
+            self.demand = ModelInputs.from_network(self.network, self.n_periods).demand_amount
+        return pd.DataFrame(self.demand, index=self.unmet.index, columns=self.unmet.columns)
 
     def welfare(self) -> float:
         """USD over the horizon: value of served demand minus supply, transport and storage cost.
@@ -76,6 +93,7 @@ class Results:
             net.meta.value_of_lost_load))
         return float((self.volume(self.demand_amount()) * value).sum() - self.objective)
 
+    @_memo
     def utilisation(self) -> pd.DataFrame:
         """Share of capacity used in the direction of flow, per period (NaN: no capacity)."""
         links = self.network.links
@@ -101,12 +119,14 @@ class Results:
         index, cols = self.prices.index, links.index
         return pd.DataFrame(fwd, index, cols), pd.DataFrame(rev, index, cols)
 
+    @_memo
     def congestion_rent(self) -> pd.Series:
         """Per link, USD over the horizon: flow x (price difference beyond the tariff)."""
         fwd, rev = self._spread()
         rent = (self.flows_forward * fwd.clip(lower=0) + self.flows_reverse * rev.clip(lower=0))
         return rent.mul(self.days, axis=0).sum()
 
+    @_memo
     def tariff_revenue(self) -> pd.Series:
         """Per link, USD over the horizon: tariff x flow entering it (either direction)."""
         entering = self.flows_forward + self.flows_reverse
@@ -125,6 +145,7 @@ class Results:
         return own.fillna(self.network.nodes["country"].reindex(links["from"]).set_axis(
             links.index)).fillna("")
 
+    @_memo
     def money_by_country(self) -> pd.DataFrame:
         """USD over the horizon per country: production cost and revenue, consumers' bill,
         transport (transit) revenue, congestion rent, build cost of built projects, and the value
