@@ -19,7 +19,9 @@ def input_hash(net: Network) -> str | None:
     if folder is None or not folder.is_dir():
         return None
     digest = hashlib.sha256()
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and "scenarios" not in p.parts)
+    # scenario and sweep files count only when applied (below), not for being in the folder
+    files = sorted(p for p in folder.rglob("*") if p.is_file()
+                   and not {"scenarios", "sweeps"} & set(p.relative_to(folder).parts))
     for path in files:
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(path.read_bytes())

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from corridor.cli import coalition, hydraulics, network_commands, runs_commands
+from corridor.cli import (
+    coalition,
+    hydraulics,
+    network_commands,
+    runs_commands,
+    sweep_commands,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Corridor: least-cost flows, bottlenecks and money in oil and gas networks.")
-for group in (network_commands, runs_commands, coalition):
+for group in (network_commands, runs_commands, coalition, sweep_commands):
     app.registered_commands += group.app.registered_commands
 app.add_typer(hydraulics.app, name="hydraulics")
 

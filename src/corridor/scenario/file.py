@@ -20,52 +20,52 @@ class ScenarioError(ValueError):
     """A scenario that cannot be read or applied; the message names file, line and culprit."""
 
 
-class _Located(dict):
+class Located(dict):
     """A YAML mapping that remembers the line it started on and the line of each key."""
 
     line: int = 0
     key_lines: dict | None = None
 
 
-class _LocatedList(list):
+class LocatedList(list):
     line: int = 0
 
 
-class _LineLoader(yaml.SafeLoader):
+class LineLoader(yaml.SafeLoader):
     """Safe YAML loading that records the 1-based line of every mapping and sequence."""
 
     def construct_mapping(self, node, deep=False):
-        mapping = _Located(super().construct_mapping(node, deep=True))
+        mapping = Located(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value
                              if hasattr(k, "value")}
         return mapping
 
     def construct_sequence(self, node, deep=False):
-        seq = _LocatedList(super().construct_sequence(node, deep=True))
+        seq = LocatedList(super().construct_sequence(node, deep=True))
         seq.line = node.start_mark.line + 1
         return seq
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                            _LineLoader.construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
-                            _LineLoader.construct_sequence)
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                            LineLoader.construct_mapping)
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+                            LineLoader.construct_sequence)
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     line: int = Field(default=0, exclude=True)  # where this entry starts in the file
 
     @model_validator(mode="before")
     @classmethod
     def _keep_line(cls, data):
-        if isinstance(data, _Located):
+        if isinstance(data, Located):
             return {**data, "line": data.line}
         return data
 
 
-class Window(_Strict):
+class Window(StrictModel):
     """When a change applies: whole months (1-12) or a day-of-year range; default all year."""
 
     months: list[int] | None = None
@@ -86,7 +86,7 @@ class Window(_Strict):
         return not self.months and not self.days
 
 
-class Selector(_Strict):
+class Selector(StrictModel):
     """Rows of a table chosen by id and/or by column values (`where: {owner: RU}`)."""
 
     table: TableName
@@ -111,19 +111,19 @@ class Outage(Window):
     availability: float = Field(default=0.0, ge=0, le=1)
 
 
-class Block(_Strict):
+class Block(StrictModel):
     countries: list[str] = Field(default_factory=list)
     links: list[str] = Field(default_factory=list)
 
 
-class TargetSpec(_Strict):
+class TargetSpec(StrictModel):
     id: str
     links: list[str]
     minimum: float = Field(ge=0)
     unit: str
 
 
-class ScenarioFile(_Strict):
+class ScenarioFile(StrictModel):
     """The whole file. Changes apply in this order: extends, build, block, set, scale, outages,
     add, targets."""
 
@@ -162,7 +162,7 @@ def read_scenario_file(path: str | Path) -> ScenarioFile:
     """Parse and check a scenario file's structure (not yet against a network)."""
     path = Path(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader) or _Located()
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=LineLoader) or Located()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""

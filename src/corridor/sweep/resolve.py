@@ -1,0 +1,288 @@
+"""The worker: build the LP once, then apply each draw by changing bounds and costs and re-solve.
+
+One `Resolver` per worker process holds one HiGHS instance. A draw is applied as absolute
+values (base model + this draw's changes), and only the entries that differ from what HiGHS
+holds are pushed: link capacities per period with outages (capacity x the day-weighted mean of
+profile x availability over each period, exactly as scenario windows are resampled), demand
+amounts as `unmet` upper bounds *and* balance-row right-hand sides, supply capacities as upper
+bounds, and demand values, supply costs and tariffs as column costs.
+
+Every solve restarts dual simplex from the base case's optimal basis (`clearSolver` +
+`setBasis`): the draws are perturbations of the base, so that basis is a close start, and the
+answer of a draw depends only on the draw, never on the draws the worker solved before it.
+Results are therefore identical whatever the number of workers or the order of the draws.
+
+A draw whose LP is infeasible (route targets or storage end levels that its outages make
+impossible) is recorded as `infeasible` with the unmet demand of the same draw once those policy
+rows are relaxed: what the network could still serve.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from corridor.network import Network
+from corridor.optimize.model import build_flow_model
+from corridor.optimize.solve import _STATUS, new_highs, pass_model
+from corridor.periods import DAYS_PER_YEAR, period_days, to_daily
+from corridor.sweep.draws import Draw, Sampler
+from corridor.sweep.quantities import Quantities
+from corridor.sweep.spec import SweepFile
+
+HIGHS_OPTIONS = {"threads": 1, "random_seed": 0}  # one core per worker; deterministic
+
+
+@dataclass
+class Job:
+    """Everything a worker needs, shipped once: the network (scenario applied), the sweep and
+    what to return. `hook(draw_id)` runs in the worker before each draw (tests use it)."""
+
+    network: Network
+    spec: SweepFile
+    periods: int
+    flows: bool = False
+    options: dict = field(default_factory=lambda: dict(HIGHS_OPTIONS))
+    hook: Callable[[int], None] | None = None
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class DrawResult:
+    """What one draw produced. `values` follow `Quantities.labels`; `flows` is (periods, links)
+    net flow per day when the job asks for flows."""
+
+    draw: int
+    status: str
+    objective: float
+    iterations: int
+    seconds: float
+    values: np.ndarray | None  # None: the draw produced nothing (error, failed)
+    changes: dict
+    flows: np.ndarray | None = None
+    attempts: int = 1
+    message: str = ""
+
+
+@dataclass
+class _Vectors:
+    """The LP data a draw may change."""
+
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    cost: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+
+    def copy(self) -> _Vectors:
+        return _Vectors(*(v.copy() for v in self.__dict__.values()))
+
+
+def _daily_profiles(net: Network, table: pd.DataFrame) -> np.ndarray:
+    """(365, rows) profile of each row per day (1 where it names none)."""
+    names = table["profile"] if "profile" in table else pd.Series("", index=table.index)
+    daily = np.ones((DAYS_PER_YEAR, len(table)))
+    for name in set(names) - {""}:
+        daily[:, (names == name).to_numpy()] = to_daily(net.profiles[name].to_numpy(float))[:, None]
+    return daily
+
+
+class Resolver:
+    """One warm-started HiGHS model of a job's network; `solve(i)` gives draw i's result."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.model = build_flow_model(job.network, job.periods)
+        lp, inputs = self.model.lp, self.model.inputs
+        self.sampler = Sampler(job.spec, job.network, inputs.links.index)
+        self.quantities = Quantities.of(self.model)
+        self.base = _Vectors(lp.vector("col_lower"), lp.vector("col_upper"), lp.vector("cost"),
+                             lp.vector("row_lower"), lp.vector("row_upper"))
+        self._prepare_changes()
+        self.h = new_highs(job.options)
+        pass_model(self.h, lp)
+        self.current = self.base.copy()
+        self.h.run()
+        self.base_status = _STATUS.get(self.h.getModelStatus(), "error")
+        self.basis = self.h.getBasis()
+
+    def _prepare_changes(self) -> None:
+        """Arrays that map draw factors onto LP columns and rows."""
+        lp, inputs = self.model.lp, self.model.inputs
+        days = period_days(inputs.n_periods).astype(int)
+        self._period_starts = np.concatenate([[0], np.cumsum(days)[:-1]])
+        self._days = days
+        links = inputs.links
+        self._link_daily = _daily_profiles(inputs.network, links)
+        self._capacity = links["capacity"].to_numpy(float)
+        self._reverse_capacity = links["reverse_capacity"].to_numpy(float)
+        self._fwd = lp.columns["flow_forward"].index()
+        self._rev = lp.columns["flow_reverse"].index()
+        self._supply = lp.columns["supply"].index()
+        self._unmet = lp.columns["unmet"].index()
+        self._balance = lp.rows["balance"].index()
+        self._demand_node = inputs.demand_node
+        self._n_nodes = len(inputs.node_ids)
+        self._relaxed = self._relaxation()
+
+    def _relaxation(self) -> _Vectors:
+        """The base vectors with route targets and fixed storage end levels dropped."""
+        lp, relaxed = self.model.lp, self.base.copy()
+        targets = lp.rows["target"]
+        relaxed.row_lower[targets.start:targets.start + targets.size] = -np.inf
+        level = lp.columns["storage_level"]
+        volume = self.model.inputs.network.storages["volume"].to_numpy(float)
+        relaxed.col_lower[level.index()] = 0.0
+        relaxed.col_upper[level.index()] = volume[None, :]
+        return relaxed
+
+    def apply(self, draw: Draw, base: _Vectors | None = None) -> _Vectors:
+        """The LP vectors of `base` (default: the base model) changed by the draw."""
+        v = (base or self.base).copy()
+        link_factor = self._link_factor(draw)
+        if link_factor is not None:
+            rev = self.model.inputs.reversible
+            v.col_upper[self._fwd] = self._capacity * link_factor
+            v.col_upper[self._rev] = self._reverse_capacity[rev] * link_factor[:, rev]
+        factors = draw.factors
+        if ("links", "tariff") in factors:
+            tariff = factors[("links", "tariff")]
+            v.cost[self._fwd] *= tariff
+            v.cost[self._rev] *= tariff[self.model.inputs.reversible]
+        if ("supplies", "capacity") in factors:
+            v.col_upper[self._supply] *= factors[("supplies", "capacity")]
+        if ("supplies", "cost") in factors:
+            v.cost[self._supply] *= factors[("supplies", "cost")]
+        if ("demands", "value") in factors:
+            v.cost[self._unmet] *= factors[("demands", "value")]
+        if ("demands", "amount") in factors:
+            self._scale_demand(v, factors[("demands", "amount")])
+        return v
+
+    def _link_factor(self, draw: Draw) -> np.ndarray | None:
+        """(periods, links) share of nominal capacity: profile x outages x capacity factor, as
+        the day-weighted mean over each period; None when the draw leaves links alone."""
+        scale = draw.factors.get(("links", "capacity"))
+        if not draw.events and scale is None:
+            return None
+        daily = self._link_daily.copy()
+        for event in draw.events:
+            daily[np.ix_(event.day_index(), event.positions)] *= event.availability
+        means = np.add.reduceat(daily, self._period_starts, axis=0) / self._days[:, None]
+        return means if scale is None else means * scale
+
+    def _scale_demand(self, v: _Vectors, factor: np.ndarray) -> None:
+        """Demand is both the unmet bound and the balance right-hand side of its node."""
+        amount = self.model.inputs.demand_amount * factor
+        v.col_upper[self._unmet] = amount
+        rhs = np.zeros((self.model.inputs.n_periods, self._n_nodes))
+        np.add.at(rhs.T, self._demand_node, amount.T)
+        v.row_lower[self._balance] = rhs
+        v.row_upper[self._balance] = rhs
+
+    def _push(self, v: _Vectors) -> None:
+        """Send HiGHS only the entries that differ from what it holds."""
+        cur, h = self.current, self.h
+        cols = np.flatnonzero((v.col_lower != cur.col_lower) | (v.col_upper != cur.col_upper))
+        if len(cols):
+            h.changeColsBounds(len(cols), cols.astype(np.int32), v.col_lower[cols],
+                               v.col_upper[cols])
+        cols = np.flatnonzero(v.cost != cur.cost)
+        if len(cols):
+            h.changeColsCost(len(cols), cols.astype(np.int32), v.cost[cols])
+        rows = np.flatnonzero((v.row_lower != cur.row_lower) | (v.row_upper != cur.row_upper))
+        if len(rows):
+            h.changeRowsBounds(len(rows), rows.astype(np.int32), v.row_lower[rows],
+                               v.row_upper[rows])
+        self.current = v
+
+    def _run(self, v: _Vectors) -> tuple[str, float, int, float]:
+        """Solve with vectors `v` from the base basis: status, objective, iterations, seconds."""
+        self._push(v)
+        self.h.clearSolver()
+        self.h.setBasis(self.basis)
+        start = time.perf_counter()
+        self.h.run()
+        seconds = time.perf_counter() - start
+        info = self.h.getInfo()
+        status = _STATUS.get(self.h.getModelStatus(), "error")
+        objective = float(info.objective_function_value) if status == "optimal" else np.nan
+        return status, objective, max(int(info.simplex_iteration_count), 0), seconds
+
+    def solve(self, draw_id: int) -> DrawResult:
+        """Draw `draw_id` applied to the base model and solved warm."""
+        if self.job.hook is not None:
+            self.job.hook(draw_id)
+        draw = self.sampler.draw(draw_id)
+        return self.solve_draw(draw)
+
+    def solve_draw(self, draw: Draw) -> DrawResult:
+        v = self.apply(draw)
+        status, objective, iterations, seconds = self._run(v)
+        message = "" if status == "optimal" else self.h.modelStatusToString(
+            self.h.getModelStatus())
+        solved = v
+        if status == "infeasible":
+            solved = self.apply(draw, self._relaxed)
+            relaxed_status, _, more, extra = self._run(solved)
+            iterations, seconds = iterations + more, seconds + extra
+            if relaxed_status != "optimal":
+                solved = None
+        elif status != "optimal":
+            solved = None
+        result = self._result(draw, status, objective, iterations, seconds, v, solved)
+        result.message = message
+        return result
+
+    def solve_base(self) -> DrawResult:
+        """The unchanged base case, recorded as draw -1 (the reference of the report)."""
+        return self.solve_draw(Draw(-1))
+
+    def _result(self, draw: Draw, status: str, objective: float, iterations: int,
+                seconds: float, v: _Vectors, solved: _Vectors | None) -> DrawResult:
+        q = self.quantities
+        if solved is None:
+            values, flows = q.missing(v.col_upper), None
+        else:
+            x = np.asarray(self.h.getSolution().col_value)
+            values = q.values(x, solved.cost, v.col_upper)
+            flows = q.flows(x) if self.job.flows else None
+        return DrawResult(draw.draw, status, objective, iterations, seconds, values,
+                          draw.describe(), flows)
+
+
+_RESOLVERS: dict[str, Resolver] = {}
+
+
+def cached_resolver(job: Job) -> Resolver:
+    """This process's Resolver for the job, built on first use; only one job is kept, so a
+    long-lived (Dask) worker's memory stays bounded across sweeps."""
+    if job.token not in _RESOLVERS:
+        _RESOLVERS.clear()
+        _RESOLVERS[job.token] = Resolver(job)
+    return _RESOLVERS[job.token]
+
+
+def error_result(draw_id: int, status: str, message: str) -> DrawResult:
+    """A draw that produced nothing (`error`: an exception; `failed`: its workers died)."""
+    return DrawResult(draw_id, status, float("nan"), 0, 0.0, None, {}, message=message)
+
+
+def solve_safely(resolver: Resolver, draw_id: int) -> DrawResult:
+    """Solve a draw; an exception becomes an `error` result (it would fail again if retried)."""
+    try:
+        return resolver.solve(draw_id)
+    except Exception as exc:  # a bug or bad data in this one draw: keep going, record it
+        return error_result(draw_id, "error", f"{type(exc).__name__}: {exc}")
+
+
+def solve_draws(job: Job, draw_ids: list[int]) -> list[DrawResult]:
+    """Solve draws in this process with its cached Resolver (the task a Dask worker runs)."""
+    resolver = cached_resolver(job)
+    return [solve_safely(resolver, int(i)) for i in draw_ids]
+
