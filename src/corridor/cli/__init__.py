@@ -9,13 +9,15 @@ from corridor.cli import (
     hydraulics,
     network_commands,
     runs_commands,
+    service_commands,
     sweep_commands,
 )
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Corridor: least-cost flows, bottlenecks and money in oil and gas networks.")
-for group in (network_commands, runs_commands, coalition, sweep_commands):
+for group in (network_commands, runs_commands, coalition, sweep_commands, service_commands):
     app.registered_commands += group.app.registered_commands
 app.add_typer(hydraulics.app, name="hydraulics")
+app.add_typer(service_commands.audit_app, name="audit")
 
 __all__ = ["app"]
