@@ -134,3 +134,11 @@ def test_scenario_runs_for_analysts(env: Env) -> None:
         assert env.client.get(f"/runs/{run_id}/report").status_code == 403
     finally:
         env.client.cookies.clear()
+
+
+def test_serve_creates_the_data_folder_of_a_new_sqlite_file(tmp_path) -> None:
+    from corridor.service.migrations import upgrade
+
+    path = tmp_path / "not" / "yet" / "there" / "service.db"
+    upgrade(f"sqlite:///{path}")
+    assert path.is_file()
