@@ -79,7 +79,8 @@ def api_docs() -> Response:
     return get_swagger_ui_html(openapi_url="/openapi.json", title="Corridor service API",
                                swagger_js_url="/static/swagger-ui-bundle.js",
                                swagger_css_url="/static/swagger-ui.css",
-                               swagger_favicon_url="/static/favicon-32x32.png")
+                               swagger_favicon_url="/static/favicon-32x32.png",
+                               swagger_ui_parameters={"validatorUrl": None})  # no outside calls
 
 
 @router.get("/")
