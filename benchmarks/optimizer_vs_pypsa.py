@@ -351,7 +351,7 @@ def _mark(ok: bool) -> str:
 
 
 def target_rows(pairs: list[tuple[Case, Case]]) -> list[list[str]]:
-    """Each target of DESIGN.md 'Performance', met or not, per size."""
+    """Each target of docs/design.md 'Performance', met or not, per size."""
     rows = []
     for c, p in pairs:
         total, peak = c.total / p.total, c.peak_mb / max(p.peak_mb, 1e-9)
@@ -454,7 +454,7 @@ def main(argv=None) -> None:
              f"best total of {args.repeat} run(s) per case; "
              f"{platform.processor() or platform.machine()}, {multiprocessing.cpu_count()} cores")
     show("Corridor vs PyPSA: build + solve", HEADER, table_rows(pairs))
-    show("Targets (DESIGN.md, Performance)", TARGET_HEADER, target_rows(pairs))
+    show("Targets (docs/design.md, Performance)", TARGET_HEADER, target_rows(pairs))
     show("Where the time goes (s)", DETAIL_HEADER, detail_rows(pairs))
     print(setup + "\n" + versions())
     write_markdown(args.output, pairs, setup)
