@@ -1,17 +1,35 @@
 # Two commands do all the set-up: `make run` and `make test`.
+# Every install comes from the committed lock (uv.lock) through uv, itself pinned by hash in
+# tools/uv-requirements.txt: the same packages on any day. `make lock` re-resolves on purpose.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON := $(PYTHON)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint bench clean chromium postgres
+.PHONY: run test lint lock lock-check bench clean chromium postgres
 PG_URL ?= postgresql://corridor:corridor@127.0.0.1:5432/corridor_test
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(UV): tools/uv-requirements.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r tools/uv-requirements.txt
+	touch $(UV)
+
+# --locked: install exactly uv.lock, and fail if it no longer matches pyproject.toml.
+$(STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --quiet --locked --extra test
 	touch $(STAMP)
+
+# Re-resolve every dependency to the newest releases pyproject.toml allows (a deliberate upgrade).
+lock: $(UV)
+	$(UV) lock --upgrade
+
+# Fails when uv.lock and pyproject.toml disagree (CI runs it before the tests).
+lock-check: $(UV)
+	$(UV) lock --check
 
 run: $(STAMP)
 	$(BIN)/corridor run --periods 12
@@ -40,13 +58,14 @@ postgres:
 	  $$AS_PG psql -qtAc "SELECT 1 FROM pg_database WHERE datname='corridor_test'" | grep -q 1 || \
 	    $$AS_PG createdb -O corridor corridor_test
 
-test: $(STAMP) chromium postgres
+test: lock-check $(STAMP) chromium postgres
 	$(BIN)/ruff check
 	CORRIDOR_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+bench: $(STAMP) $(UV)
+	$(UV) sync --quiet --locked --extra test --extra bench
+	rm -f $(STAMP)  # the next `make run`/`make test` syncs back to the test set
 	$(BIN)/python benchmarks/optimizer_vs_pypsa.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(TOOLS) build src/*.egg-info .pytest_cache
