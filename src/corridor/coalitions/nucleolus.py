@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from corridor.coalitions.game import GameError, TUGame, membership, popcount
+from corridor.optimize.solve import new_highs
 
 DUAL_TOL = 1e-9  # duals of the min-t rows sum to 1; a positive one is well above this
 SPAN_TOL = 1e-8
@@ -57,11 +58,8 @@ class KohlbergCheck:
 
 def _solve(cost, matrix: sp.csc_matrix, col_lower, col_upper, row_lower, row_upper):
     """Solve a small LP with HiGHS' simplex; return (x, row duals) or raise GameError."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("solver", "simplex")
-    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+    h = new_highs({"solver": "simplex", "primal_feasibility_tolerance": 1e-10,
+                   "dual_feasibility_tolerance": 1e-10})
     n_rows, n_cols = matrix.shape
     h.passModel(n_cols, n_rows, matrix.nnz, 1, 1, 0.0, np.asarray(cost, float),
                 np.asarray(col_lower, float), np.asarray(col_upper, float),

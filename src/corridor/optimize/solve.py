@@ -56,8 +56,14 @@ class Solution:
 
 
 def new_highs(options: dict | None = None) -> highspy.Highs:
-    """A quiet HiGHS instance with the given options (e.g. {'solver': 'ipm', 'threads': 1})."""
-    h = highspy.Highs()
+    """A HiGHS instance that prints nothing, with the given options (e.g. {'threads': 1}).
+
+    highspy's Python wrapper (`highspy.Highs`) registers its callback in `__init__`, and from
+    HiGHS 1.16 that first call prints the banner on stdout before any option can be set, which
+    would corrupt `--json` output. The core class underneath (`_Highs`, the same solver without
+    the Python callback layer, which Corridor does not use) is silenced before its first call.
+    """
+    h = highspy._Highs()
     h.setOptionValue("output_flag", False)
     for key, value in (options or {}).items():
         h.setOptionValue(key, value)
