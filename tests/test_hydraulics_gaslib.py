@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -50,12 +49,10 @@ def test_nominated_flows_reach_every_exit() -> None:
 def test_gaslib_582_cold_8() -> None:
     net = read(582, "nomination_cold_8.scn")
     model = model_from_network(net)
-    started = time.perf_counter()
     result = solve(model)
-    elapsed = time.perf_counter() - started
     assert result.converged
     assert result.mass_balance_error() < 1e-6
-    assert elapsed < 5.0
+    assert result.iterations < 100  # work, not wall-clock time (66 Newton steps when written)
     # The default operating policy (valves open unless they short-circuit a regulator,
     # regulators at their outlet limits, moved into bounds) leaves a few named violations:
     # they are reported by node, never silently.

@@ -13,6 +13,7 @@ from corridor.optimize import optimize
 from corridor.report.html import write_report
 from corridor.store import as_stored
 
+pytestmark = pytest.mark.browser  # a skip fails the run under CI=true
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):

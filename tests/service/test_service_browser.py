@@ -19,6 +19,7 @@ from corridor.service.config import ServiceSettings
 from corridor.service.cycle import GasDayConvention
 from corridor.service.db import Database
 
+pytestmark = pytest.mark.browser  # a skip fails the run under CI=true
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):

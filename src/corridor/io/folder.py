@@ -1,4 +1,4 @@
-"""The network folder: one CSV per table plus an optional `network.yaml` (see DESIGN.md)."""
+"""The network folder: one CSV per table plus an optional `network.yaml` (docs/data-contract.md)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,28 @@ def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
     return None
 
 
+def _exact_profile_values(profiles: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Profile values as floats, bit for bit as written.
+
+    pandas' fast text-to-float parser may miss the last bit; numpy's conversion rounds correctly.
+    A column with a cell that is not a non-negative number stays text, so that validation names
+    the cell as written.
+    """
+    if profiles is None:
+        return None
+    profiles = profiles.copy()
+    for name in profiles.columns:
+        if str(name).strip() == "period":
+            continue
+        try:
+            values = profiles[name].to_numpy(dtype=str).astype(float)
+        except ValueError:
+            continue
+        if (values >= 0).all():  # False for NaN
+            profiles[name] = values
+    return profiles
+
+
 def _read_meta(folder: Path, problems: list[Problem]) -> NetworkMeta:
     path = folder / META_FILE
     if not path.is_file():
@@ -64,7 +86,7 @@ def read_network(path: str | Path) -> Network:
         raise NetworkError([Problem(str(folder), "is not a folder")], str(folder))
     problems: list[Problem] = []
     raw = {name: _read_csv(folder / table.file, problems) for name, table in TABLES.items()}
-    profiles = _read_csv(folder / PROFILES_FILE, problems)
+    profiles = _exact_profile_values(_read_csv(folder / PROFILES_FILE, problems))
     meta = _read_meta(folder, problems)
     if problems:
         raise NetworkError(problems, str(folder))
@@ -72,7 +94,11 @@ def read_network(path: str | Path) -> Network:
 
 
 def write_network(net: Network, path: str | Path) -> Path:
-    """Write a Network as a folder that `read_network` reads back to an equal Network."""
+    """Write a Network as a folder that `read_network` reads back to an equal Network.
+
+    Floats are written as their shortest exact text (pandas' default, Python's repr), so that
+    they read back bit for bit.
+    """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in TABLES.items():
@@ -80,10 +106,9 @@ def write_network(net: Network, path: str | Path) -> Path:
         derived = [c for c in ("carrier",) if name != "nodes" and c in df.columns
                    and table.column(c) is None]
         df = df.drop(columns=derived)
-        df.to_csv(folder / table.file, index=False, float_format="%.17g")
+        df.to_csv(folder / table.file, index=False)
     if net.profiles.shape[1] > 0:
-        net.profiles.reset_index().to_csv(folder / PROFILES_FILE, index=False,
-                                          float_format="%.17g")
+        net.profiles.reset_index().to_csv(folder / PROFILES_FILE, index=False)
     (folder / META_FILE).write_text(yaml.safe_dump(net.meta.model_dump(), sort_keys=False,
                                                    allow_unicode=True))
     return folder
