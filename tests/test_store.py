@@ -108,3 +108,72 @@ def test_runs_show_report_on_the_command_line(runner, tiny_dir, tmp_path):
     made = runner.invoke(app, ["report", "1", "-o", str(page)])
     assert made.exit_code == 0, made.output
     assert "PlotlyGeoAssets" in page.read_text()
+
+
+# The layout Corridor 0.1.0 wrote (schema version 1, no `store_meta`), kept here as history.
+STORE_V1 = """
+CREATE TABLE runs (run_id INTEGER PRIMARY KEY, created TIMESTAMP, network VARCHAR,
+    scenario VARCHAR, scenario_files VARCHAR, input_hash VARCHAR, corridor_version VARCHAR,
+    periods INTEGER, status VARCHAR, objective DOUBLE, welfare DOUBLE, build_seconds DOUBLE,
+    solve_seconds DOUBLE, iterations BIGINT, variables BIGINT, constraints BIGINT,
+    key_nodes VARCHAR, violations VARCHAR);
+CREATE TABLE periods (run_id INTEGER, period INTEGER, days DOUBLE);
+CREATE TABLE nodes (run_id INTEGER, node VARCHAR, name VARCHAR, carrier VARCHAR,
+    country VARCHAR, kind VARCHAR, lat DOUBLE, lon DOUBLE);
+CREATE TABLE links (run_id INTEGER, link VARCHAR, name VARCHAR, carrier VARCHAR,
+    "from" VARCHAR, "to" VARCHAR, country VARCHAR, status VARCHAR, capacity DOUBLE,
+    reverse_capacity DOUBLE, tariff DOUBLE);
+CREATE TABLE flows (run_id INTEGER, period INTEGER, link VARCHAR, flow DOUBLE,
+    utilisation DOUBLE);
+CREATE TABLE prices (run_id INTEGER, period INTEGER, node VARCHAR, price DOUBLE);
+CREATE TABLE unmet (run_id INTEGER, period INTEGER, demand VARCHAR, node VARCHAR,
+    country VARCHAR, market VARCHAR, carrier VARCHAR, amount DOUBLE, unmet DOUBLE);
+CREATE TABLE supply (run_id INTEGER, period INTEGER, supply VARCHAR, node VARCHAR,
+    country VARCHAR, carrier VARCHAR, produced DOUBLE);
+CREATE TABLE money (run_id INTEGER, country VARCHAR, production_cost DOUBLE,
+    producer_revenue DOUBLE, consumer_payment DOUBLE, transport_revenue DOUBLE,
+    congestion_rent DOUBLE, build_cost DOUBLE, unmet_cost DOUBLE);
+INSERT INTO runs (run_id, network, scenario, periods, status, objective)
+    VALUES (1, 'old', '', 1, 'optimal', 42.0);
+INSERT INTO links VALUES (1, 'X1', 'Old line', 'gas', 'A', 'B', 'KZ', 'operating', 5, 0, 1);
+"""
+
+
+def test_a_store_written_by_corridor_0_1_opens_and_takes_new_runs(tiny_results, tmp_path):
+    import duckdb
+
+    from corridor.store import SCHEMA, SCHEMA_VERSION
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(STORE_V1)
+    con.close()
+    with Store(path) as db:
+        version = db.con.execute("SELECT value FROM store_meta").fetchone()[0]
+        old = db.load(1)
+        new = db.save(tiny_results, "after-upgrade")
+        columns = [r[0] for r in db.con.execute("DESCRIBE links").fetchall()]
+    assert int(version) == SCHEMA_VERSION >= 2
+    assert old.meta["objective"] == 42.0 and old.tables["links"].at[0, "name"] == "Old line"
+    assert sorted(columns) == sorted(["run_id", *(c for c, _ in SCHEMA["links"])])
+    assert old.tables["links"]["length_km"].isna().all()  # a column the old run never had
+    with Store(path) as db:
+        assert db.load(new).tables["links"]["length_km"].notna().any()
+
+
+def test_a_store_from_a_newer_corridor_is_refused_clearly(tmp_path):
+    path = tmp_path / "new.duckdb"
+    with Store(path) as db:
+        db.con.execute("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="newer Corridor .*schema version 99"):
+        Store(path)
+
+
+def test_the_snapshot_tables_follow_the_data_contract():
+    """A column the contract gains is stored without touching the store."""
+    from corridor.schema import TABLES as CONTRACT
+    from corridor.store import SCHEMA
+
+    for table, key in (("nodes", "node"), ("links", "link")):
+        stored = [c for c, _ in SCHEMA[table]]
+        assert stored == [key] + [c.name for c in CONTRACT[table].columns if c.name != "id"]

@@ -37,6 +37,8 @@ def summary(results: Results) -> dict:
     unmet = results.volume(results.unmet)
     return {
         "network": results.network.name,
+        "network_folder": (str(results.network.origin_path.resolve())
+                           if results.network.origin_path is not None else None),
         "status": results.status,
         "objective_usd": results.objective if results.optimal else None,
         "periods": results.n_periods,

@@ -64,7 +64,7 @@ TABLES: dict[str, Table] = {
             "links",
             (Column("id"), Column("from"), Column("to"),
              Column("capacity", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
-            (Column("carrier"),
+            (Column("name"), Column("carrier"),
              Column("reverse_capacity", NUMBER, 0.0, unit_column="unit", minimum=0.0),
              Column("tariff", NUMBER, 0.0, minimum=0.0),
              Column("loss", NUMBER, 0.0, minimum=0.0, below=1.0),

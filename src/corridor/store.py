@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,34 +21,113 @@ import pandas as pd
 
 import corridor
 from corridor.optimize import Results
+from corridor.schema import NUMBER
+from corridor.schema import TABLES as CONTRACT
 
 STORE_ENV = "CORRIDOR_STORE"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id INTEGER PRIMARY KEY, created TIMESTAMP, network VARCHAR, scenario VARCHAR,
-    scenario_files VARCHAR, input_hash VARCHAR, corridor_version VARCHAR, periods INTEGER,
-    status VARCHAR, objective DOUBLE, welfare DOUBLE, build_seconds DOUBLE,
-    solve_seconds DOUBLE, iterations BIGINT, variables BIGINT, constraints BIGINT,
-    key_nodes VARCHAR, violations VARCHAR);
-CREATE TABLE IF NOT EXISTS periods (run_id INTEGER, period INTEGER, days DOUBLE);
-CREATE TABLE IF NOT EXISTS nodes (run_id INTEGER, node VARCHAR, name VARCHAR, carrier VARCHAR,
-    country VARCHAR, kind VARCHAR, lat DOUBLE, lon DOUBLE);
-CREATE TABLE IF NOT EXISTS links (run_id INTEGER, link VARCHAR, name VARCHAR, carrier VARCHAR,
-    "from" VARCHAR, "to" VARCHAR, country VARCHAR, status VARCHAR, capacity DOUBLE,
-    reverse_capacity DOUBLE, tariff DOUBLE);
-CREATE TABLE IF NOT EXISTS flows (run_id INTEGER, period INTEGER, link VARCHAR, flow DOUBLE,
-    utilisation DOUBLE);
-CREATE TABLE IF NOT EXISTS prices (run_id INTEGER, period INTEGER, node VARCHAR, price DOUBLE);
-CREATE TABLE IF NOT EXISTS unmet (run_id INTEGER, period INTEGER, demand VARCHAR, node VARCHAR,
-    country VARCHAR, market VARCHAR, carrier VARCHAR, amount DOUBLE, unmet DOUBLE);
-CREATE TABLE IF NOT EXISTS supply (run_id INTEGER, period INTEGER, supply VARCHAR, node VARCHAR,
-    country VARCHAR, carrier VARCHAR, produced DOUBLE);
-CREATE TABLE IF NOT EXISTS money (run_id INTEGER, country VARCHAR, production_cost DOUBLE,
-    producer_revenue DOUBLE, consumer_payment DOUBLE, transport_revenue DOUBLE,
-    congestion_rent DOUBLE, build_cost DOUBLE, unmet_cost DOUBLE);
-"""
-TABLES = ("periods", "nodes", "links", "flows", "prices", "unmet", "supply", "money")
+# The store's layout, declared once. Each table is (column, DuckDB type) pairs; the network
+# snapshot tables (`nodes`, `links`) take their columns from the data contract, so a column the
+# contract gains is stored without a second list to keep in step. Opening a store creates what is
+# missing and adds any declared column an older store lacks (`_reconcile`); changes that adding a
+# column cannot express go into `MIGRATIONS`, numbered, and `store_meta.schema_version` says which
+# have run.
+SCHEMA_VERSION = 2
+_VARCHAR, _DOUBLE, _INTEGER, _BIGINT, _TIMESTAMP = "VARCHAR", "DOUBLE", "INTEGER", "BIGINT", \
+    "TIMESTAMP"
+
+
+def _snapshot(table: str, key: str) -> tuple[tuple[str, str], ...]:
+    """A network table's stored columns: its id as `key`, then every contract column."""
+    spec = CONTRACT[table]
+    return ((key, _VARCHAR),) + tuple(
+        (c.name, _DOUBLE if c.kind == NUMBER else _VARCHAR) for c in spec.columns if c.name != "id")
+
+
+RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", _INTEGER), ("created", _TIMESTAMP), ("network", _VARCHAR),
+    ("scenario", _VARCHAR), ("scenario_files", _VARCHAR), ("input_hash", _VARCHAR),
+    ("corridor_version", _VARCHAR), ("periods", _INTEGER), ("status", _VARCHAR),
+    ("objective", _DOUBLE), ("welfare", _DOUBLE), ("build_seconds", _DOUBLE),
+    ("solve_seconds", _DOUBLE), ("iterations", _BIGINT), ("variables", _BIGINT),
+    ("constraints", _BIGINT), ("key_nodes", _VARCHAR), ("violations", _VARCHAR))
+MONEY_COLUMNS = ("production_cost", "producer_revenue", "consumer_payment", "transport_revenue",
+                 "congestion_rent", "build_cost", "unmet_cost")
+SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
+    "periods": (("period", _INTEGER), ("days", _DOUBLE)),
+    "nodes": _snapshot("nodes", "node"),
+    "links": _snapshot("links", "link"),
+    "flows": (("period", _INTEGER), ("link", _VARCHAR), ("flow", _DOUBLE),
+              ("utilisation", _DOUBLE)),
+    "prices": (("period", _INTEGER), ("node", _VARCHAR), ("price", _DOUBLE)),
+    "unmet": (("period", _INTEGER), ("demand", _VARCHAR), ("node", _VARCHAR),
+              ("country", _VARCHAR), ("market", _VARCHAR), ("carrier", _VARCHAR),
+              ("amount", _DOUBLE), ("unmet", _DOUBLE)),
+    "supply": (("period", _INTEGER), ("supply", _VARCHAR), ("node", _VARCHAR),
+               ("country", _VARCHAR), ("carrier", _VARCHAR), ("produced", _DOUBLE)),
+    "money": (("country", _VARCHAR),) + tuple((c, _DOUBLE) for c in MONEY_COLUMNS),
+}
+TABLES = tuple(SCHEMA)
+
+
+def _create(con: duckdb.DuckDBPyConnection) -> None:
+    """Every declared table that does not exist yet (run tables keyed by `run_id`)."""
+    columns = ", ".join(f'"{c}" {t}' for c, t in RUN_COLUMNS[1:])
+    con.execute(f"CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY, {columns})")
+    for table, cols in SCHEMA.items():
+        body = ", ".join(f'"{c}" {t}' for c, t in (("run_id", _INTEGER), *cols))
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection) -> None:
+    """Add every declared column an existing table lacks (NULL in the runs stored before)."""
+    for table, cols in (("runs", RUN_COLUMNS), *SCHEMA.items()):
+        have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        for column, kind in cols:
+            if column not in have:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {kind}')
+
+
+# Version 1: the layout of Corridor 0.1.0 (no `store_meta`; `nodes` and `links` held a fixed
+# subset of the contract). Version 2: `store_meta` and the full contract in the snapshot tables,
+# which `_reconcile` adds. A future change that is not an added column (a rename, a new key) is
+# appended here as `version: function(con)`.
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _reconcile}
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The store's version: 0 for an empty file, 1 for a store older than `store_meta`."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_schema = 'main'").fetchall()}
+    if "store_meta" in tables:
+        row = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+    return 1 if "runs" in tables else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Bring the store at `con` to `SCHEMA_VERSION` in one transaction; returns the old version."""
+    found = _schema_version(con)
+    if found > SCHEMA_VERSION:
+        raise StoreError(f"the results store {path} was written by a newer Corridor (schema "
+                         f"version {found}; this one reads up to {SCHEMA_VERSION}): upgrade "
+                         f"Corridor or use another store (--store)")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, "
+                    "value VARCHAR)")
+        if found:  # an empty file is created at the current layout below
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](con)
+        _create(con)
+        _reconcile(con)
+        con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return found
 
 
 class StoreError(ValueError):
@@ -107,7 +187,11 @@ class Store:
             self.con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the results store {self.path}: {exc}") from None
-        self.con.execute(_SCHEMA)
+        try:
+            migrate(self.con, self.path)
+        except duckdb.Error as exc:
+            self.con.close()
+            raise StoreError(f"cannot open the results store {self.path}: {exc}") from None
 
     def __enter__(self) -> Store:
         return self
@@ -124,9 +208,10 @@ class Store:
         self.con.execute("BEGIN TRANSACTION")
         try:
             run_id = self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0]
-            self.con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _run_row(run_id, results, scenario, input_hash))
+            names = ", ".join(f'"{c}"' for c, _ in RUN_COLUMNS)
+            marks = ", ".join("?" * len(RUN_COLUMNS))
+            self.con.execute(f"INSERT INTO runs ({names}) VALUES ({marks})",
+                             _run_row(run_id, results, scenario, input_hash))
             for name in TABLES:
                 self._insert(name, rows[name].assign(run_id=run_id))
             self.con.execute("COMMIT")
@@ -136,9 +221,12 @@ class Store:
         return int(run_id)
 
     def _insert(self, table: str, df: pd.DataFrame) -> None:
-        columns = [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
-        self.con.register("_incoming", df[columns])
-        self.con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
+        """Insert by the declared column names: a column the frame lacks is NULL, an undeclared
+        one (an unknown network column) is not stored."""
+        columns = ["run_id", *(c for c, _ in SCHEMA[table])]
+        self.con.register("_incoming", df.reindex(columns=columns))
+        names = ", ".join(f'"{c}"' for c in columns)
+        self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _incoming")
         self.con.unregister("_incoming")
 
     def runs(self) -> pd.DataFrame:
@@ -190,8 +278,7 @@ def _run_tables(r: Results) -> dict[str, pd.DataFrame]:
     supply = _long(r.supply, "supply", "produced").merge(
         supplies[["supply", "node", "country", "carrier"]], on="supply")
     money = (r.money_by_country() if r.optimal else pd.DataFrame(
-        columns=["production_cost", "producer_revenue", "consumer_payment", "transport_revenue",
-                 "congestion_rent", "build_cost", "unmet_cost"])).reset_index(names="country")
+        columns=list(MONEY_COLUMNS))).reset_index(names="country")
     return {
         "periods": pd.DataFrame({"period": np.arange(1, r.n_periods + 1), "days": r.days}),
         "nodes": nodes, "links": links, "flows": flows,
@@ -202,9 +289,8 @@ def _run_tables(r: Results) -> dict[str, pd.DataFrame]:
 
 def as_stored(results: Results, scenario: str = "", input_hash: str | None = None) -> StoredRun:
     """A run in the store's shape without writing it (for reports of unsaved runs)."""
-    names = ["run_id", "created", "network", "scenario", "scenario_files", "input_hash",
-             "corridor_version", "periods", "status", "objective", "welfare", "build_seconds",
-             "solve_seconds", "iterations", "variables", "constraints", "key_nodes",
-             "violations"]
+    names = [c for c, _ in RUN_COLUMNS]
     meta = dict(zip(names, _run_row(0, results, scenario, input_hash), strict=True))
-    return StoredRun(meta, _run_tables(results))
+    tables = {name: df.reindex(columns=[c for c, _ in SCHEMA[name]])
+              for name, df in _run_tables(results).items()}
+    return StoredRun(meta, tables)

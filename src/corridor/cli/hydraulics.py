@@ -11,7 +11,14 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from corridor.cli.common import DebugOpt, UserError, guarded, load_network, out
+from corridor.cli.common import (
+    DebugOpt,
+    UserError,
+    guarded,
+    load_network,
+    load_scenario_network,
+    out,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Steady-state gas hydraulics: solve a network "
                   "(GasLib or Corridor) or check whether a plan's flows are physically possible.")
@@ -160,12 +167,16 @@ def check_command(
         if not flows_file.is_file():
             raise UserError(f"{run}: no flows.parquet (write one with `corridor run NETWORK "
                             f"--out {run}`)")
-        name = network
+        name, scenario = network, None
         if name is None:
             if not summary_file.is_file():
                 raise UserError(f"{run}: no summary.json naming the network; pass --network")
-            name = json.loads(summary_file.read_text()).get("network")
-        net = load_network(name)
+            doc = json.loads(summary_file.read_text())
+            # the folder the run read (and the last scenario it applied, which applies the ones
+            # it extends); older summaries name only a bundled network
+            name = doc.get("network_folder") or doc.get("network")
+            scenario = (doc.get("scenarios") or [None])[-1]
+        net = load_scenario_network(name, scenario)[0]
         flows = pd.read_parquet(flows_file)
         gas_links = [c for c in flows.columns if c in set(net.links.index[
             net.links["carrier"] == "gas"])]

@@ -137,8 +137,13 @@ def compare(
         if len(items) < 2:
             raise UserError("compare needs at least two runs or scenarios")
         with Store(store) as db:
-            stored = [db.load(_resolve_item(db, item, network, periods, as_json))
-                      for item in items]
+            ids = [_resolve_item(db, item, network, periods, as_json) for item in items]
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            if twice:
+                raise UserError(f"run(s) {', '.join(f'#{i}' for i in twice)} named twice: "
+                                f"a scenario whose inputs were solved before is that stored run "
+                                f"(see `corridor runs`)")
+            stored = [db.load(i) for i in ids]
         comparison = Comparison(stored)
         if as_json:
             sys.stdout.write(json.dumps(comparison.to_dict(), default=str) + "\n")
@@ -156,15 +161,25 @@ def _resolve_item(db, item: str, network: str | None, periods: int | None, quiet
     run_id = _run_id(item)
     if run_id is not None:
         return run_id
-    net, spec = load_scenario_network(network, item)
-    n = periods or spec.periods or 1
+    net, spec = load_scenario_network(network, None if _plain_base(network, item) else item)
+    name = spec.name if spec else ""  # stored like `corridor run` without a scenario
+    n = periods or (spec.periods if spec else None) or 1
     digest = input_hash(net)
-    same = db.find(net.name, spec.name, n, digest) if digest else None
+    same = db.find(net.name, name, n, digest) if digest else None
     if same is not None:
         return same  # the same inputs were solved before: reuse that run
-    with progress(f"Running scenario {spec.name} over {n} period(s)", enabled=not quiet):
+    with progress(f"Running scenario {name or 'base'} over {n} period(s)", enabled=not quiet):
         results = optimize(net, n)
-    return db.save(results, spec.name, digest)
+    return db.save(results, name, digest)
+
+
+def _plain_base(network: str | None, item: str) -> bool:
+    """`base` names the network as it is, unless the network ships a scenario called base."""
+    if item != "base":
+        return False
+    from corridor.scenario import list_scenarios
+
+    return "base" not in {s.name for s in list_scenarios(load_network(network))}
 
 
 def _print_comparison(c) -> None:

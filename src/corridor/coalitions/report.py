@@ -162,6 +162,14 @@ def print_security(n1: pd.DataFrame, sim: pd.DataFrame, console: Console, name: 
     console.print(f"[bold]{name}[/bold]: N-1 = (EP + P + S + LNG - I) / D_max x 100; gas only; "
                   "D_max is the peak of each demand's profile (monthly data: the peak month's "
                   "mean day, not a 1-in-20-years day).", highlight=False)
+    if n1.empty:
+        console.print("No country of this network has domestic gas demand: nothing to assess.")
+        return
+    if list(n1.index) == [""]:
+        console.print("The network names no country: it is assessed as one area, shown as "
+                      "'(network)'.", highlight=False)
+        n1 = n1.rename(index={"": "(network)"})
+        sim = sim.replace({"country": {"": "(network)"}})
     console.print(n1_table(n1))
     console.print(disruption_table(sim))
     console.print("Cooperative: least-cost sharing of the shortage. Own demand first: each "

@@ -120,9 +120,17 @@ def peak_demand(net: Network, country: str) -> float:
     return float((d["amount"] * _peak(d, net.profiles)).sum())
 
 
+WHOLE_NETWORK = ""  # the one area of a network that names no country
+
+
 def n1_countries(net: Network, countries=None) -> list[str]:
-    """The countries to assess: those named (checked), else every one with domestic gas demand."""
+    """The countries to assess: those named (checked), else every one with domestic gas demand.
+    A network that names no country at all is assessed as one area (`WHOLE_NETWORK`), as Annex
+    II allows a regional N-1."""
     known = sorted(c for c in net.nodes["country"].unique() if c)
+    if not known and not countries:
+        domestic = net.demands["market"] == "domestic"
+        return [WHOLE_NETWORK] if domestic.any() else []
     if countries:
         unknown = [c for c in countries if c not in known]
         if unknown:
@@ -205,6 +213,8 @@ def cooperative(day: Network) -> pd.Series:
 
 def own_first(day: Network, countries: list[str]) -> pd.Series:
     """Unmet demand per demand id (mcm/d) when each country first serves its own demand."""
+    if countries == [WHOLE_NETWORK]:  # one area: serving itself first is the cooperative case
+        return cooperative(day)
     owner = _domestic(day, countries)
     amount = day.demands["amount"]
     cap = amount.copy()
