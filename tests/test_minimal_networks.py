@@ -122,3 +122,25 @@ def test_a_required_columns_network_goes_through_every_command(tables) -> None:
         assert checked.exit_code in (0, 2)
         if checked.exit_code == 2:
             assert "nothing to check" in checked.stderr
+
+
+@given(minimal_networks().filter(lambda t: (t["links"]["id"].str.startswith("Lg")).any()))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_services_plan_check_takes_a_required_columns_network(tables) -> None:
+    """The coordination service's day-plan check: a planned flow on the first gas link at half
+    its capacity is checked on the whole network, with the pressures skipped (no geometry)."""
+    from corridor.io import read_network
+    from corridor.service.feasibility import check_day_plan, interconnection_points
+
+    with tempfile.TemporaryDirectory() as tmp:
+        net = read_network(write_folder(Path(tmp) / "net", tables))
+    link = net.links[net.links["carrier"] == "gas"].iloc[0]
+    assert interconnection_points(net, ["RU", "KZ"]) == []  # no countries, no border points
+    plan = [{"point": link.name, "link": link.name, "direction": "forward",
+             "allocated": link["capacity"] / 2}]
+    result = check_day_plan(net, plan)
+    assert result["status"] in ("feasible", "infeasible")
+    if result["status"] == "feasible":
+        assert result["hydraulics"]["checked"] is False
+    else:  # nothing upstream can push the planned flow: the point is named with its shortfall
+        assert result["infeasible_points"] == [link.name]
