@@ -137,3 +137,18 @@ def test_an_infeasible_draw_is_kept_with_its_unmet_demand(tiny_dir: Path) -> Non
     values = pd.Series(result.values, index=pd.MultiIndex.from_frame(r.quantities.labels))
     assert values[("unmet_domestic", "RU", "oil")] > 1000  # Novorossiysk short of crude
     assert r.solve_base().status == "optimal"  # the next solve starts clean again
+
+
+def test_warm_draws_solve_whatever_thread_count_the_process_used_before(central_asia) -> None:
+    """HiGHS sizes one thread scheduler per process; a run with another thread count before a
+    sweep's one-thread workers must not leave their solves in status 'error'."""
+    from corridor.optimize.model import build_flow_model
+    from corridor.optimize.solve import solve
+
+    lp = build_flow_model(central_asia, 1).lp
+    assert solve(lp, {"threads": 2}).status == "optimal"
+    r = Resolver(Job(central_asia, SweepFile.model_validate({**EVERYTHING, "draws": 2}),
+                     periods=12))
+    assert r.base_status == "optimal"
+    assert [r.solve(i).status for i in range(2)] == ["optimal", "optimal"]
+    assert solve(lp, {"threads": 2}).status == "optimal"

@@ -63,9 +63,15 @@ def new_highs(options: dict | None = None) -> highspy.Highs:
     would corrupt `--json` output. The core class underneath (`_Highs`, the same solver without
     the Python callback layer, which Corridor does not use) is silenced before its first call.
     """
+    options = options or {}
+    if "threads" in options:
+        # HiGHS keeps one thread scheduler per process, sized by the first solve; a later solve
+        # asking for another thread count fails with status "Not Set" (HiGHS 1.16). Sweeps ask
+        # for one thread per worker after an ordinary run may have started the scheduler.
+        highspy._Highs.resetGlobalScheduler(True)
     h = highspy._Highs()
     h.setOptionValue("output_flag", False)
-    for key, value in (options or {}).items():
+    for key, value in options.items():
         h.setOptionValue(key, value)
     return h
 
