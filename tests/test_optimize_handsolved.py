@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from corridor.optimize import optimize
-from corridor.periods import period_days
+from corridor.periods import over_horizon, period_days
 
 from builders import gas_network, monthly_profile
 
@@ -134,3 +134,14 @@ def test_build_cost_of_built_links_is_a_constant_in_the_objective():
     assert half_year.objective - plain.objective == pytest.approx(3.65e6 * days.sum() / 365)
     assert half_year.flows.equals(plain.flows)
     assert half_year.money_by_country()["build_cost"].sum() == pytest.approx(3.65e6)
+
+
+def test_annual_amounts_scale_to_the_modelled_days():
+    assert over_horizon(3.65e6, period_days(12)) == pytest.approx(3.65e6)
+    assert over_horizon(np.array([365.0, 730.0]), np.array([31.0, 28.0])) == pytest.approx(
+        [59.0, 118.0])
+
+
+def test_demands_without_a_value_are_valued_at_the_value_of_lost_load():
+    net = gas_network(["A"], demands=[("D1", "A", 1, None), ("D2", "A", 1, 200.0)], voll=900.0)
+    assert net.demand_value().to_dict() == {"D1": 900.0, "D2": 200.0}

@@ -2,7 +2,21 @@
 
 import pytest
 
-from corridor.units import FACTORS, UnitError, conversion_table, factor_to_base, to_base
+from corridor.units import (
+    AMOUNT_DIVISOR,
+    CARRIERS,
+    DISPLAY_AMOUNT,
+    DISPLAY_PRICE,
+    DISPLAY_RATE,
+    FACTORS,
+    PRICE_DIVISOR,
+    RATE_TO_DISPLAY,
+    UnitError,
+    conversion_table,
+    factor_to_base,
+    format_rate,
+    to_base,
+)
 
 
 @pytest.mark.parametrize(("unit", "carrier", "expected"), [
@@ -46,3 +60,20 @@ def test_vectorised_conversion_and_declared_table():
     assert values == pytest.approx([10000 / 365, 2000 / 365, 1.0])
     assert {"crude_barrels_per_tonne", "gas_energy_per_m3"} <= set(FACTORS)
     assert ("oil", "kt/d", 1.0) in conversion_table()
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_display_factors_match_the_display_units(carrier):
+    """The shortcut factors reports use are what pint says for the units they print."""
+    assert RATE_TO_DISPLAY == pytest.approx(1 / factor_to_base(DISPLAY_RATE[carrier], carrier))
+    assert AMOUNT_DIVISOR == pytest.approx(
+        factor_to_base(DISPLAY_AMOUNT[carrier], carrier, per_time=False))
+    per = DISPLAY_PRICE[carrier].split("/", 1)[1]  # USD per "1000 m3" or per "t"
+    assert PRICE_DIVISOR == pytest.approx(1 / factor_to_base(per, carrier, per_time=False))
+
+
+def test_rates_are_shown_as_annual_figures():
+    assert format_rate(100.0, "gas") == "36.50 bcm/yr"
+    assert format_rate(10_000.0, "oil") == "3,650.00 Mt/yr"
+    with pytest.raises(KeyError):
+        format_rate(1.0, "coal")

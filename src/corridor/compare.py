@@ -14,10 +14,14 @@ import numpy as np
 import pandas as pd
 
 from corridor.store import StoredRun
+from corridor.units import (
+    AMOUNT_DIVISOR,
+    DISPLAY_PRICE,
+    DISPLAY_RATE,
+    PRICE_DIVISOR,
+    RATE_TO_DISPLAY,
+)
 
-ANNUAL = 365 / 1000  # mcm/d -> bcm/yr and kt/d -> Mt/yr
-UNIT = {"gas": "bcm/yr", "oil": "Mt/yr"}
-PRICE_UNIT = {"gas": "USD/1000 m3", "oil": "USD/t"}
 BOTTLENECK = 0.99  # mean utilisation from which a link counts as a bottleneck
 
 
@@ -65,19 +69,19 @@ class Comparison:
             u = u[u["market"] == "domestic"]
             days = run.tables["periods"].set_index("period")["days"]
             volume = (u["unmet"] * u["period"].map(days)).groupby([u["country"], u["carrier"]])
-            frames.append((volume.sum() / 1000).rename(run.label))  # mcm, kt -> bcm, Mt
+            frames.append((volume.sum() / AMOUNT_DIVISOR).rename(run.label))  # bcm, Mt
         df = pd.concat(frames, axis=1).fillna(0.0)
         return df[(df.abs() > 1e-6).any(axis=1)]
 
     def flow_changes(self, n: int = 10) -> pd.DataFrame:
         """The `n` links whose mean flow changed most (in any run) from the reference."""
         means = pd.concat([_mean(r, "flows", "link", "flow") for r in self.runs], axis=1)
-        means = means.fillna(0.0) * ANNUAL
+        means = means.fillna(0.0) * RATE_TO_DISPLAY
         change = means.sub(means.iloc[:, 0], axis=0).iloc[:, 1:].abs().max(axis=1)
         top = change[change > 1e-6].sort_values(ascending=False).head(n).index
         links = self._all("links", "link")
         table = means.loc[top]
-        table.insert(0, "unit", links.loc[top, "carrier"].map(UNIT))
+        table.insert(0, "unit", links.loc[top, "carrier"].map(DISPLAY_RATE))
         table.insert(0, "name", links.loc[top, "name"].str.slice(0, 40))
         return table
 
@@ -87,8 +91,8 @@ class Comparison:
         prices = pd.concat([_mean(r, "prices", "node", "price") for r in self.runs], axis=1)
         nodes = self._all("nodes", "node")
         keys = [k for k in keys if k in prices.index] or list(prices.index[:8])
-        table = prices.loc[keys] / 1000
-        table.insert(0, "unit", nodes.loc[keys, "carrier"].map(PRICE_UNIT))
+        table = prices.loc[keys] / PRICE_DIVISOR
+        table.insert(0, "unit", nodes.loc[keys, "carrier"].map(DISPLAY_PRICE))
         return table
 
     def transport_revenue(self) -> pd.DataFrame:

@@ -54,6 +54,11 @@ class Network:
         """Links that exist in the modelled year (operating); proposed ones need a scenario."""
         return self.links[self.links["status"].isin(BUILT_STATUSES)]
 
+    def demand_value(self) -> pd.Series:
+        """USD per base unit of each demand: its `value`, else its carrier's value of lost load."""
+        voll = self.demands["carrier"].map(self.meta.value_of_lost_load).astype(float)
+        return self.demands["value"].fillna(voll)
+
     def node_country(self, node_ids) -> pd.Series:
         return self.nodes["country"].reindex(node_ids)
 

@@ -23,6 +23,12 @@ def period_days(n: int) -> np.ndarray:
     return np.diff(edges).astype(float)
 
 
+def over_horizon(annual, days):
+    """An annual amount (e.g. an annualised build cost, USD/yr) for the modelled days: the
+    amount x days / 365. `annual` may be a number, an array or a Series."""
+    return annual * days.sum() / DAYS_PER_YEAR
+
+
 def to_daily(profile: np.ndarray) -> np.ndarray:
     """Expand a 12-month, 365-day or 1-value profile to one value per day."""
     if len(profile) == DAYS_PER_YEAR:

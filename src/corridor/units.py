@@ -2,7 +2,8 @@
 
 Base units are mcm (million standard m3) for gas and kt (thousand tonnes) for crude; rates are per
 day. All arithmetic goes through pint; the only numbers here are the declared cross-dimension
-factors (barrels per tonne, energy content), printed by ``corridor units``.
+factors (barrels per tonne, energy content), printed by ``corridor units``, and the display units
+every report and table shows results in (bcm/yr, Mt/yr, USD per 1000 m3 and per tonne).
 """
 
 from __future__ import annotations
@@ -10,13 +11,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pint
+
+if TYPE_CHECKING:
+    import pint
 
 CARRIERS = ("gas", "oil")
 BASE_AMOUNT = {"gas": "mcm", "oil": "kt"}
 BASE_RATE = {"gas": "mcm/d", "oil": "kt/d"}
+
+# How results are shown: annual volumes in the units the region speaks, prices per 1000 m3 and
+# per tonne. From base units the factors are the same for gas and oil (tests/test_units.py).
+DISPLAY_RATE = {"gas": "bcm/yr", "oil": "Mt/yr"}
+DISPLAY_AMOUNT = {"gas": "bcm", "oil": "Mt"}
+DISPLAY_PRICE = {"gas": "USD/1000 m3", "oil": "USD/t"}
+RATE_TO_DISPLAY = 365 / 1000  # base rate (mcm/d, kt/d) x this = display rate (bcm/yr, Mt/yr)
+AMOUNT_DIVISOR = 1000  # base amount (mcm, kt) / this = display amount (bcm, Mt)
+PRICE_DIVISOR = 1000.0  # base price (USD/mcm, USD/kt) / this = display price (USD/1000 m3, USD/t)
+
 EXAMPLES = {
     ("gas", True): "bcm/yr, mcm/d, MWh/d", ("oil", True): "Mt/yr, kt/d, kb/d",
     ("gas", False): "bcm, mcm, GWh", ("oil", False): "Mt, kt, mb",
@@ -84,6 +98,8 @@ def _preprocess(text: str) -> str:
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
     """The unit registry Corridor uses, with the oil-and-gas names defined above."""
+    import pint  # not at the top: it takes a second to import, and the constants need none of it
+
     try:  # pint caches its parsed definitions in the user's cache folder: 0.3 s less per start
         ureg = pint.UnitRegistry(preprocessors=[_preprocess], cache_folder=":auto:")
     except OSError:
@@ -128,6 +144,8 @@ def factor_to_base(unit: str, carrier: str, per_time: bool = True) -> float:
     """Multiplier that turns a value in `unit` into base units (per day when `per_time`)."""
     if carrier not in CARRIERS:
         raise UnitError(f"unknown carrier {carrier!r}; expected one of {', '.join(CARRIERS)}")
+    import pint
+
     ureg = registry()
     try:
         q = ureg.Quantity(unit) if unit.strip() else None
@@ -141,6 +159,12 @@ def factor_to_base(unit: str, carrier: str, per_time: bool = True) -> float:
         return float(_to_carrier_dimension(q, carrier, per_time).to(target).magnitude)
     except UnitError as exc:
         raise UnitError(f"unit {unit!r} {exc}") from exc
+
+
+def format_rate(value: float, carrier: str) -> str:
+    """A base rate (per day) as an annual figure in the carrier's display unit: '12.30 bcm/yr'."""
+    unit = DISPLAY_RATE[carrier]
+    return f"{value / factor_to_base(unit, carrier):,.2f} {unit}"
 
 
 def to_base(values, units, carriers, per_time: bool = True) -> np.ndarray:

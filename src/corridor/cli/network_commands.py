@@ -101,8 +101,7 @@ def info(network: NetworkArg = None, debug: DebugOpt = False) -> None:
     """Describe a network: its tables, carriers, countries and assets by status."""
 
     def body() -> None:
-        from corridor.report.terminal import DISPLAY_RATE
-        from corridor.units import factor_to_base
+        from corridor.units import DISPLAY_RATE, factor_to_base
 
         net = load_network(network)
         out.print(f"[bold]{net.name}[/bold] ({net.origin})")

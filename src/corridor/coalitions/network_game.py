@@ -34,6 +34,7 @@ from corridor.coalitions.game import GameError, TUGame, gray_order
 from corridor.network import Network
 from corridor.optimize import build_flow_model
 from corridor.optimize.solve import new_highs, pass_model
+from corridor.periods import over_horizon
 
 MAX_NETWORK_PLAYERS = 16  # 65,536 LPs
 BASES = ("welfare", "savings")
@@ -122,8 +123,7 @@ class NetworkGame:
                                         * inputs.days[:, None]))
         # built projects' annualised cost is the model's constant offset; a coalition pays for
         # the built links it may use (as its own sub-network would), not for the others
-        self._build_cost = (inputs.links["build_cost"].to_numpy(float)
-                            * inputs.days.sum() / 365.0)
+        self._build_cost = over_horizon(inputs.links["build_cost"].to_numpy(float), inputs.days)
         self._link_req = self._access.required["links"].reindex(inputs.links.index).to_numpy()
         self._link_out = self._access.outsider["links"].reindex(inputs.links.index).to_numpy()
         self.h = new_highs(options)

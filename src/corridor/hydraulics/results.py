@@ -13,6 +13,7 @@ import pandas as pd
 
 from corridor.hydraulics.compressibility import compressibility
 from corridor.hydraulics.model import COMPRESSOR, PIPE, RESISTOR, HydraulicModel
+from corridor.hydraulics.operation import effective_bounds
 from corridor.hydraulics.pipes import Pipes
 
 STATE_LABEL = {0: "", 1: "open", 2: "closed", 3: "active", 4: "active", 5: "active (inlet)"}
@@ -111,8 +112,6 @@ class HydraulicResult:
         return result
 
     def _violations(self, tol: float) -> list[Violation]:
-        from corridor.hydraulics.solver import effective_bounds
-
         model, p = self.model, self.pressure_bar
         p_min, p_max = effective_bounds(model, self.state)
         out = []

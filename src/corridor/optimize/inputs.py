@@ -57,8 +57,7 @@ class ModelInputs:
         links = net.active_links()
         availability = _profile_grid(links, profiles)
         link_pos = pd.Series(np.arange(len(links)), index=links.index)
-        voll = net.demands["carrier"].map(net.meta.value_of_lost_load).astype(float)
-        value = net.demands["value"].fillna(voll).to_numpy(float)
+        value = net.demand_value().to_numpy(float)
         members = [link_pos.reindex(spec.split()).dropna().to_numpy(int)
                    for spec in net.targets["links"]]
         return cls(

@@ -12,6 +12,7 @@ from corridor.network import Network
 from corridor.optimize import constraints, variables
 from corridor.optimize.inputs import ModelInputs
 from corridor.optimize.lp import LinearProgram
+from corridor.periods import over_horizon
 
 
 @dataclass
@@ -40,4 +41,4 @@ def build_flow_model(net: Network, n_periods: int = 1) -> FlowModel:
 
 def build_costs(inputs: ModelInputs) -> float:
     """Annualised build cost of the built links that carry one, for the modelled days."""
-    return float(inputs.links["build_cost"].sum() * inputs.days.sum() / 365.0)
+    return float(over_horizon(inputs.links["build_cost"].sum(), inputs.days))

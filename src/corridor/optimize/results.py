@@ -15,6 +15,7 @@ import pandas as pd
 
 from corridor.network import Network
 from corridor.optimize.solve import Violation
+from corridor.periods import over_horizon
 
 
 def _memo(method):
@@ -88,9 +89,7 @@ class Results:
         all demand minus the objective; unlike the objective it is comparable when a scenario
         adds demand.
         """
-        net = self.network
-        value = net.demands["value"].fillna(net.demands["carrier"].map(
-            net.meta.value_of_lost_load))
+        value = self.network.demand_value()
         return float((self.volume(self.demand_amount()) * value).sum() - self.objective)
 
     @_memo
@@ -136,7 +135,7 @@ class Results:
         """Per link, USD over the horizon: annualised build cost of built projects."""
         links = self.network.links
         built = links["status"].eq("operating")
-        return links["build_cost"].where(built, 0.0) * self.days.sum() / 365.0
+        return over_horizon(links["build_cost"].where(built, 0.0), self.days)
 
     def link_country(self) -> pd.Series:
         """The country that earns a link's revenue: its `country`, else its `from` node's."""
@@ -160,13 +159,13 @@ class Results:
         }
         served = self.served()
         demand_price = self.prices.reindex(columns=demands["node"]).to_numpy()
-        voll = demands["value"].fillna(demands["carrier"].map(net.meta.value_of_lost_load))
+        value = net.demand_value()
         frames = [
             pd.DataFrame({"country": supplies["country"], **rows}),
             pd.DataFrame({
                 "country": demands["country"],
                 "consumer_payment": (served * demand_price).mul(self.days, axis=0).sum(),
-                "unmet_cost": self.volume(self.unmet) * voll,
+                "unmet_cost": self.volume(self.unmet) * value,
             }),
             pd.DataFrame({
                 "country": self.link_country(),
@@ -193,37 +192,31 @@ class Results:
 
     def explain_violations(self) -> list[str]:
         """Each row the elastic re-solve could not satisfy, as a sentence in annual units."""
-        from corridor.units import factor_to_base
+        from corridor.units import BASE_AMOUNT, format_rate
 
         net, total_days = self.network, float(self.days.sum())
-        shown = {"gas": "bcm/yr", "oil": "Mt/yr"}
-
-        def annual(rate: float, carrier: str) -> str:
-            unit = shown.get(carrier, "mcm/d")
-            return f"{rate / factor_to_base(unit, carrier):,.2f} {unit}"
-
         lines = []
         for v in self.violations:
             if v.block == "target":
                 target = net.targets.loc[v.element]
                 carrier = target["carrier"]
-                need = annual(target["minimum"], carrier)
+                need = format_rate(target["minimum"], carrier)
                 lines.append(f"Target {v.element} ({target['links']} >= {need}) cannot be met: "
-                             f"short by {annual(v.amount / total_days, carrier)}.")
+                             f"short by {format_rate(v.amount / total_days, carrier)}.")
             elif v.block == "balance":
                 carrier = net.nodes.at[v.element, "carrier"]
                 what = "lacks" if v.amount > 0 else "cannot send away"
-                lines.append(f"Node {v.element} {what} {annual(abs(v.amount), carrier)} "
+                lines.append(f"Node {v.element} {what} {format_rate(abs(v.amount), carrier)} "
                              f"in period {v.period}.")
             else:
                 carrier = net.storages.at[v.element, "carrier"]
                 lines.append(f"Storage {v.element} cannot reach its required level in period "
                              f"{v.period}: off by {abs(v.amount):,.1f} "
-                             f"{'mcm' if carrier == 'gas' else 'kt'}.")
+                             f"{BASE_AMOUNT[carrier]}.")
         return lines
 
     def to_dict(self) -> dict:
-        """The machine-readable document of DESIGN.md (NaN becomes null)."""
+        """The run document of docs/data-contract.md (NaN becomes null)."""
         def series(df: pd.DataFrame) -> dict:
             return {str(k): [_num(v) for v in df[k]] for k in df.columns}
 

@@ -18,10 +18,16 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from corridor.store import StoredRun
+from corridor.units import (
+    AMOUNT_DIVISOR,
+    DISPLAY_AMOUNT,
+    DISPLAY_PRICE,
+    DISPLAY_RATE,
+    PRICE_DIVISOR,
+    RATE_TO_DISPLAY,
+)
 
 GEO_ASSET = Path(__file__).resolve().parent.parent / "data" / "geo" / "world_110m.json"
-ANNUAL = 365 / 1000
-UNIT = {"gas": "bcm/yr", "oil": "Mt/yr"}
 COLOURS = {"gas": "#1f77b4", "oil": "#8c564b"}
 UTILISATION_SCALE = "RdYlGn_r"
 
@@ -47,8 +53,9 @@ def map_figure(run: StoredRun) -> go.Figure:
         built = link["status"] == "operating"
         u = util.get(lid)
         colour = _utilisation_colour(u) if built and pd.notna(u) else "#bbbbbb"
-        text = (f"{lid} {html.escape(str(link['name']))}<br>flow {flow[lid] * ANNUAL:,.2f} "
-                f"{UNIT.get(link['carrier'], '')}<br>utilisation "
+        text = (f"{lid} {html.escape(str(link['name']))}<br>flow "
+                f"{flow[lid] * RATE_TO_DISPLAY:,.2f} {DISPLAY_RATE.get(link['carrier'], '')}"
+                "<br>utilisation "
                 f"{'n/a' if pd.isna(u) else f'{u:.0%}'}<br>status {link['status']}")
         fig.add_trace(go.Scattergeo(
             lon=ends["lon"], lat=ends["lat"], mode="lines", hoverinfo="text", text=[text] * 2,
@@ -61,8 +68,8 @@ def map_figure(run: StoredRun) -> go.Figure:
         fig.add_trace(go.Scattergeo(
             lon=sub["lon"], lat=sub["lat"], mode="markers", name=f"{carrier} nodes",
             marker={"size": 6, "symbol": symbol, "color": COLOURS[carrier]},
-            text=[f"{n} ({c})<br>price {price.get(n, np.nan) / 1000:,.0f} "
-                  f"{'USD/1000 m3' if carrier == 'gas' else 'USD/t'}"
+            text=[f"{n} ({c})<br>price {price.get(n, np.nan) / PRICE_DIVISOR:,.0f} "
+                  f"{DISPLAY_PRICE[carrier]}"
                   for n, c in zip(sub.index, sub["country"], strict=True)],
             hoverinfo="text"))
     fig.add_trace(go.Scattergeo(  # an invisible trace that carries the colour bar
@@ -94,7 +101,7 @@ def sankey_figure(run: StoredRun, carrier: str) -> go.Figure | None:
     links = run.tables["links"].set_index("link")
     links = links[links["carrier"] == carrier]
     days = run.days().sum()
-    flows = run.wide("flows", "link", "flow").mul(run.days(), axis=0).sum() / days * ANNUAL
+    flows = run.wide("flows", "link", "flow").mul(run.days(), axis=0).sum() / days * RATE_TO_DISPLAY
     edges: dict[tuple[str, str], float] = {}
 
     def add(a: str, b: str, v: float) -> None:
@@ -115,13 +122,13 @@ def sankey_figure(run: StoredRun, carrier: str) -> go.Figure | None:
     supply = run.tables["supply"]
     supply = supply[supply["carrier"] == carrier]
     produced = (supply["produced"] * supply["period"].map(_days(run))).groupby(
-        supply["country"]).sum() / days * ANNUAL
+        supply["country"]).sum() / days * RATE_TO_DISPLAY
     for country, v in produced.items():
         add(f"production {country}", country, float(v))
     unmet = run.tables["unmet"]
     unmet = unmet[unmet["carrier"] == carrier]
     served = ((unmet["amount"] - unmet["unmet"]) * unmet["period"].map(_days(run))).groupby(
-        unmet["country"]).sum() / days * ANNUAL
+        unmet["country"]).sum() / days * RATE_TO_DISPLAY
     for country, v in served.items():
         add(country, f"consumption {country}", float(v))
     if not edges:
@@ -132,9 +139,9 @@ def sankey_figure(run: StoredRun, carrier: str) -> go.Figure | None:
         node={"label": labels, "pad": 12},
         link={"source": [index[a] for a, _ in edges], "target": [index[b] for _, b in edges],
               "value": list(edges.values())},
-        valueformat=",.2f", valuesuffix=f" {UNIT[carrier]}"))
+        valueformat=",.2f", valuesuffix=f" {DISPLAY_RATE[carrier]}"))
     fig.update_layout(title=f"{carrier.capitalize()}: production, border crossings and "
-                            f"consumption by country ({UNIT[carrier]})", height=520)
+                            f"consumption by country ({DISPLAY_RATE[carrier]})", height=520)
     return fig
 
 
@@ -156,14 +163,14 @@ def utilisation_figure(run: StoredRun, n: int = 15) -> go.Figure:
 
 def price_figure(run: StoredRun) -> go.Figure:
     """Prices at the key nodes over the periods."""
-    prices = run.wide("prices", "node", "price") / 1000
+    prices = run.wide("prices", "node", "price") / PRICE_DIVISOR
     keys = [k for k in json.loads(run.meta.get("key_nodes") or "[]") if k in prices.columns]
     nodes = run.tables["nodes"].set_index("node")
     fig = go.Figure()
     for node in keys or list(prices.columns[:8]):
         carrier = nodes.at[node, "carrier"]
         fig.add_trace(go.Scatter(x=prices.index, y=prices[node], mode="lines+markers",
-                                 name=f"{node} ({'USD/1000 m3' if carrier == 'gas' else 'USD/t'})",
+                                 name=f"{node} ({DISPLAY_PRICE[carrier]})",
                                  yaxis="y" if carrier == "gas" else "y2"))
     fig.update_layout(title="Prices at key nodes", xaxis_title="period", height=420,
                       yaxis={"title": "gas, USD per 1000 m3"},
@@ -178,11 +185,12 @@ def _tables_html(run: StoredRun) -> str:
     top = util.sort_values(ascending=False).head(10).index
     bottlenecks = pd.DataFrame({
         "name": links.loc[top, "name"], "mean utilisation": util[top].map("{:.0%}".format),
-        "mean flow": [f"{flow[i] * ANNUAL:,.2f} {UNIT[links.at[i, 'carrier']]}" for i in top]})
+        "mean flow": [f"{flow[i] * RATE_TO_DISPLAY:,.2f} {DISPLAY_RATE[links.at[i, 'carrier']]}"
+                      for i in top]})
     unmet = run.tables["unmet"]
     volume = (unmet["unmet"] * unmet["period"].map(_days(run))).groupby(unmet["demand"]).sum()
     short = unmet.drop_duplicates("demand").set_index("demand").loc[volume[volume > 1e-6].index]
-    short = short.assign(unmet=[f"{volume[d] / 1000:,.2f} {'bcm' if c == 'gas' else 'Mt'}"
+    short = short.assign(unmet=[f"{volume[d] / AMOUNT_DIVISOR:,.2f} {DISPLAY_AMOUNT[c]}"
                                 for d, c in zip(short.index, short["carrier"], strict=True)])
     money = run.tables["money"].set_index("country") / 1e6
     parts = [("The ten most utilised links", bottlenecks),

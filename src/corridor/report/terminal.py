@@ -10,15 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from corridor.optimize import Results
-from corridor.units import factor_to_base
-
-DISPLAY_RATE = {"gas": "bcm/yr", "oil": "Mt/yr"}
-DISPLAY_PRICE = {"gas": "USD/1000 m3", "oil": "USD/t"}
-PRICE_DIVISOR = 1000.0  # USD/mcm -> USD per 1000 m3; USD/kt -> USD/t
-
-
-def _annual(value: float, carrier: str) -> str:
-    return f"{value / factor_to_base(DISPLAY_RATE[carrier], carrier):,.2f} {DISPLAY_RATE[carrier]}"
+from corridor.units import DISPLAY_PRICE, PRICE_DIVISOR, format_rate
 
 
 def _short(text: str, width: int = 46) -> str:
@@ -49,7 +41,7 @@ def bottleneck_table(results: Results, n: int = 10) -> Table:
     for lid, row in results.bottlenecks(n).iterrows():
         table.add_row(lid, _short(str(links.at[lid, "name"])) if "name" in links else "",
                       f"{row.mean_utilisation:.0%}", f"{row.peak_utilisation:.0%}",
-                      _annual(row.mean_flow, row.carrier), _musd(row.congestion_rent))
+                      format_rate(row.mean_flow, row.carrier), _musd(row.congestion_rent))
     return table
 
 
@@ -70,7 +62,7 @@ def unmet_table(results: Results) -> Table | str:
     for did, d in order.iterrows():
         style = "red" if d["market"] == "domestic" else None
         table.add_row(did, d["node"], d["country"], d["market"],
-                      _annual(d["v"] / days, d["carrier"]), f"{d['v'] / total[did]:.0%}",
+                      format_rate(d["v"] / days, d["carrier"]), f"{d['v'] / total[did]:.0%}",
                       style=style)
     if (order["market"] == "export").all():
         table.caption = "Only export markets are left unsupplied: unsold headroom, not a shortage."

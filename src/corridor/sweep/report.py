@@ -31,8 +31,8 @@ from rich.console import Console
 from rich.table import Table
 
 from corridor.sweep.results import SweepStore
+from corridor.units import AMOUNT_DIVISOR, DISPLAY_AMOUNT
 
-UNIT = {"gas": "bcm", "oil": "Mt"}
 PERCENTILES = (5, 25, 50, 75, 95)
 TOL_REL, TOL_ABS = 1e-6, 1e-3  # shortfall tolerance: share of demand + base units (mcm, kt)
 
@@ -135,7 +135,8 @@ def describe_changes(changes: str) -> str:
 
 def _volume(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Base-unit volumes (mcm, kt) as bcm and Mt."""
-    return df.assign(**{c: df[c] / 1000 for c in columns}, unit=df["carrier"].map(UNIT))
+    return df.assign(**{c: df[c] / AMOUNT_DIVISOR for c in columns},
+                     unit=df["carrier"].map(DISPLAY_AMOUNT))
 
 
 SECURITY_COLUMNS = {"country": "country", "unit": "unit", "demand": "demand",
