@@ -68,7 +68,10 @@ def new_highs(options: dict | None = None) -> highspy.Highs:
         # HiGHS keeps one thread scheduler per process, sized by the first solve; a later solve
         # asking for another thread count fails with status "Not Set" (HiGHS 1.16). Sweeps ask
         # for one thread per worker after an ordinary run may have started the scheduler.
-        highspy._Highs.resetGlobalScheduler(True)
+        # (older highspy releases have no reset; 1.7 carries on with the first thread count.)
+        reset = getattr(highspy._Highs, "resetGlobalScheduler", None)
+        if reset is not None:
+            reset(True)
     h = highspy._Highs()
     h.setOptionValue("output_flag", False)
     for key, value in options.items():
