@@ -97,10 +97,13 @@ def test_deleted_tail_is_detected(busy: Env) -> None:
     _tamper(busy, f"DELETE FROM audit_log WHERE seq = {last}")
     result = _verify(busy)
     assert result.exit_code == 1 and "head says the chain ends" in result.stdout
-    # a careful forger also rewinds the head row: the published head hash still catches it
+    # a careful forger also rewinds the head row: the chain alone looks intact, but the
+    # allocation the cut entry wrote no longer matches the log, and the published head is gone
     _tamper(busy, f"""UPDATE audit_head SET seq = {last - 1},
                       hash = (SELECT hash FROM audit_log WHERE seq = {last - 1})""")
-    assert _verify(busy).exit_code == 0
+    result = _verify(busy)
+    assert result.exit_code == 1 and "head says" not in result.stdout
+    assert "allocations/" in result.stdout and "behind the service's back" in result.stdout
     result = _verify(busy, "--expect-head", head["head_hash"])
     assert result.exit_code == 1 and "published head" in result.stdout
 
@@ -109,3 +112,15 @@ def test_verify_reports_an_unreachable_database(tmp_path) -> None:
     result = CliRunner().invoke(app, ["audit", "verify", "--db",
                                       f"sqlite:///{tmp_path}/missing/none.db"])
     assert result.exit_code == 2 and "cannot read the audit trail" in result.stderr
+
+
+def test_the_api_names_rows_changed_behind_its_back(env: Env) -> None:
+    n = env.nominate("shipper-a", "G08", 10.0)
+    report = env.call("regulator", "GET", "/api/audit/verify").json()
+    assert report["ok"] and report["rows"] > 0 and report["unattested_rows"] == 0
+    _tamper(env, f"UPDATE nominations SET quantity = 99 WHERE id = {n['id']}")
+    report = env.call("regulator", "GET", "/api/audit/verify").json()
+    assert not report["ok"]
+    [problem] = report["problems"]
+    assert problem.startswith(f"row nominations/{n['id']} was changed behind the service's back")
+    assert problem.endswith("(nomination.submit)")

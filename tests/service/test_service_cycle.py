@@ -231,7 +231,7 @@ def test_every_state_change_is_one_transaction(env: Env, monkeypatch) -> None:
 
             head = audit.verify(s2).head_seq
         user = s.scalar(select(cycle.User).where(cycle.User.username == "shipper-a"))
-    monkeypatch.setattr(cycle, "recompute_point", boom)
+    monkeypatch.setattr(cycle.commands, "recompute_point", boom)
     with pytest.raises(RuntimeError), env.db.write() as s:
         cycle.submit_nomination(s, user, env.app.state.service.conv, "pro_rata", OPEN_DAY,
                                 "G08", 5.0, "k-1", NOW)

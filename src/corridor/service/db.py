@@ -213,7 +213,10 @@ class FeasibilityCheck(Base):
 
 
 class AuditEntry(Base):
-    """One link of the append-only audit chain; `hash` covers every other column."""
+    """One link of the append-only audit chain; `hash` covers every other column.
+
+    `row_digests` (canonical JSON, `{"table/key": sha256 of the row}`) attests the rows of the
+    cycle's tables the change wrote; it is NULL in entries written before it existed."""
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -226,6 +229,7 @@ class AuditEntry(Base):
     after: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    row_digests: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditHead(Base):
