@@ -22,10 +22,11 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 POSTGRES_ENV = "CORRIDOR_TEST_POSTGRES_URL"
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 # A fixed instant: the next gas day open for nominations is 2030-03-11 (cut-off 2030-03-10 14:00)
 NOW = datetime(2030, 3, 10, 12, 0, tzinfo=UTC)
 OPEN_DAY = date(2030, 3, 11)
+BASE_URL = "http://127.0.0.1"
 
 
 def postgres_url() -> str:
@@ -81,7 +82,8 @@ class Env:
         self.clock = Clock()
         demo.seed_reference(self.db, self.settings, self.clock.now)
         self.app = create_app(self.settings, self.db, self.clock)
-        self.client = TestClient(self.app).__enter__()  # one event loop for all requests
+        # one event loop for all requests; a loopback Host, which the service answers by default
+        self.client = TestClient(self.app, base_url=BASE_URL).__enter__()
         self._tokens: dict[str, str] = {}
 
     def token(self, username: str, fresh: bool = False) -> str:

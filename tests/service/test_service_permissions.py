@@ -259,7 +259,7 @@ def test_dashboard_needs_login_and_applies_the_same_rules(world: Env) -> None:
     c.cookies.set("corridor_token", world.token("shipper-b"))
     try:
         r = c.post(f"/web/confirm/{world.own['id']}", data={"gas_day": D},
-                   follow_redirects=False)
+                   headers={"Origin": "http://127.0.0.1"}, follow_redirects=False)
         assert "error=" in r.headers["location"] and "may+not" in r.headers["location"]
         page = c.get("/dashboard").text
         assert "SHIPPER-A" not in page  # another shipper's nominations never reach the page

@@ -86,7 +86,7 @@ def test_demo_seed(database_url: str) -> None:
     env.settings, env._tokens = settings, {}
     env.db = Database(settings.database_url)
     env.app = create_app(settings, env.db)
-    env.client = TestClient(env.app).__enter__()
+    env.client = TestClient(env.app, base_url="http://127.0.0.1").__enter__()
     try:
         points = env.call("secretariat", "GET", "/api/points").json()
         assert {"G05", "G08", "G44", "G47", "G39-R"} <= {p["point"] for p in points}

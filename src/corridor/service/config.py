@@ -22,6 +22,18 @@ CONFIG_ENV = "CORRIDOR_SERVICE_CONFIG"
 AllocationRule = Literal["pro_rata", "firm_first"]
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine's loopback interface only."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def config_file() -> Path:
     """`$CORRIDOR_SERVICE_CONFIG`, else `service.toml` in the user's config directory."""
     if os.environ.get(CONFIG_ENV):
@@ -62,11 +74,22 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     hydraulics: bool = Field(True, description="also check the plan's pressures where the "
                                                "network has pipe geometry")
-    demo: bool = Field(True, description="seed the demo members, shippers and points when the "
-                                         "database is empty")
-    cookie_secure: bool = Field(False, description="send the session cookie over HTTPS only")
+    demo: bool | None = Field(None, description="seed the demo (members, shippers, points and "
+                                                "logins with published passwords) into an "
+                                                "empty database; default: only on a loopback "
+                                                "bind")
+    cookie_secure: bool = Field(False, description="send the session cookie over HTTPS only "
+                                                   "(always so when the request came over TLS)")
+    allowed_hosts: list[str] | None = Field(
+        None, description="Host header values served (\"*\": any); default: the loopback names "
+                          "and the bind host")
+    quantity_limit_factor: float = Field(10.0, gt=0, le=1000, description=(
+        "a quantity at a point may be at most this many times its technical capacity"))
     store: Path | None = Field(None, description="results store with scenario runs "
                                                  "(default: Corridor's store)")
+    audit_key: Path | None = Field(None, description="Ed25519 key (PEM; the private key signs, "
+                                                     "either key verifies) for audit "
+                                                     "checkpoints, kept outside the database")
 
     @field_validator("database_url")
     @classmethod
@@ -91,6 +114,29 @@ class ServiceSettings(BaseSettings):
         """Arguments, then the environment, then the TOML file."""
         return (init_settings, env_settings,
                 TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+    @property
+    def served_hosts(self) -> list[str]:
+        """The Host names answered: `allowed_hosts`, else loopback names and the bind host."""
+        if self.allowed_hosts is not None:
+            return self.allowed_hosts
+        return ["localhost", "127.0.0.1", "::1", self.host]
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the service listens on a loopback address only."""
+        return is_loopback(self.host)
+
+    @property
+    def seeds_demo(self) -> bool:
+        """Seed the demo: when asked for (`demo = true`, `--demo`), or by default on loopback."""
+        return self.demo is True or (self.demo is None and self.loopback)
+
+    @property
+    def demo_logins(self) -> bool:
+        """The demo accounts' published passwords work only on a loopback bind, or when the
+        demo was asked for explicitly."""
+        return self.demo is True or self.loopback
 
     @property
     def is_sqlite(self) -> bool:

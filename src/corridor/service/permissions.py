@@ -46,6 +46,16 @@ MATRIX: dict[str, dict[str, str]] = {
 }
 
 
+def can(role: str, action: str) -> bool:
+    """Whether `role` may do `action` to at least its own records (what the dashboard shows)."""
+    return MATRIX[action][role] != NONE
+
+
+def capabilities(role: str) -> dict[str, bool]:
+    """Every action and whether `role` may do it (to at least its own records)."""
+    return {action: can(role, action) for action in MATRIX}
+
+
 class Forbidden(Exception):
     """The user's role may not do this, or not to this party's data."""
 

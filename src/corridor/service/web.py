@@ -3,26 +3,38 @@
 Every asset is served by the service itself: plotly.min.js from the installed plotly package and
 the country borders from Corridor's package data, so the dashboard works with no internet. Forms
 post to /web/* routes that call the same cycle functions as the API (and so the same permission
-checks), then redirect back to the dashboard with a message.
+checks and input types), then redirect back to the dashboard with a message. Every form carries
+the session's CSRF token; what the role may do comes from `permissions.can`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from corridor.service import audit, auth, cycle
-from corridor.service.api import COOKIE, Service, Unauthenticated, current_user, latest_check
-from corridor.service.db import User
-from corridor.service.permissions import MATRIX, Forbidden
+from corridor.service import auth, cycle
+from corridor.service.api import (
+    COOKIE,
+    Service,
+    Unauthenticated,
+    csrf_token,
+    current_user,
+    latest_check,
+)
+from corridor.service.api import schemas as sc
+from corridor.service.api.login import LoginRefused, log_in
+from corridor.service.api.routes import check_ceiling, client_address
+from corridor.service.db import Nomination, User
+from corridor.service.permissions import Forbidden, can, capabilities
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -55,9 +67,27 @@ def _user(request: Request) -> User | None:
         return None
 
 
+def script_json(value: Any) -> str:
+    """JSON for a <script type="application/json"> block: non-finite numbers become null (the
+    browser's JSON.parse refuses Infinity and NaN), and <, >, & are escaped so the text cannot
+    end the script element."""
+
+    def finite(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [finite(x) for x in v]
+        return v
+
+    text = json.dumps(finite(value), allow_nan=False, default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def _back(day: date | str | None = None, msg: str = "", error: str = "") -> RedirectResponse:
-    query = {k: v for k, v in (("gas_day", str(day) if day else ""), ("msg", msg),
-                               ("error", error)) if v}
+    query = {k: v for k, v in (("gas_day", str(day) if day else ""), ("msg", msg[:500]),
+                               ("error", error[:500])) if v}
     return RedirectResponse("/dashboard" + ("?" + urlencode(query) if query else ""), 303)
 
 
@@ -88,28 +118,34 @@ def root(request: Request) -> RedirectResponse:
     return RedirectResponse("/dashboard" if _user(request) else "/login", 303)
 
 
-@router.get("/login")
-def login_page(request: Request, error: str = "") -> HTMLResponse:
+Message = Annotated[str, Query(max_length=500)]
+
+
+def _login_page(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
     return templates.TemplateResponse(request, "login.html", {"error": error},
-                                      status_code=401 if error else 200)
+                                      status_code=status)
+
+
+@router.get("/login")
+def login_page(request: Request, error: Message = "") -> HTMLResponse:
+    return _login_page(request, error, 401 if error else 200)
 
 
 @router.post("/login")
-def login(request: Request, username: Annotated[str, Form()],
-          password: Annotated[str, Form()]) -> Response:
+async def login(request: Request, username: Annotated[sc.Username, Form()],
+                password: Annotated[sc.Password, Form()]) -> Response:
+    """The dashboard's login: the API's throttled, audited login, then the session cookie."""
     svc = _svc(request)
-    with svc.db.read() as s:
-        user = auth.authenticate(s, username, password)
-    if user is None:
-        return login_page(request, "Wrong username or password.")
-    now = svc.now()
-    with svc.db.write() as s:
-        token, expires = auth.issue_token(s, user, svc.settings.token_ttl_hours, now)
-        audit.record(s, user.username, "auth.login", "user", user.username, None,
-                     {"expires_at": expires.isoformat(), "via": "dashboard"}, now)
+    try:
+        token, _, _ = await log_in(svc, username, password, client_address(request),
+                                   "dashboard")
+    except LoginRefused as exc:
+        page = _login_page(request, str(exc), exc.status)
+        page.headers.update(exc.headers)
+        return page
     response = RedirectResponse("/dashboard", 303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
-                        secure=svc.settings.cookie_secure,
+                        secure=svc.settings.cookie_secure or request.url.scheme == "https",
                         max_age=int(svc.settings.token_ttl_hours * 3600))
     return response
 
@@ -127,8 +163,8 @@ def logout(request: Request) -> RedirectResponse:
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, gas_day: date | None = None, msg: str = "",
-              error: str = "") -> Response:
+def dashboard(request: Request, gas_day: sc.GasDayQuery = None, msg: Message = "",
+              error: Message = "") -> Response:
     """The whole dashboard for the logged-in user's role."""
     user = _user(request)
     if user is None:
@@ -139,8 +175,9 @@ def dashboard(request: Request, gas_day: date | None = None, msg: str = "",
     role = user.role
     ctx: dict = {"user": user, "role": role, "day": day, "msg": msg, "error": error,
                  "info": conv.describe(day, now), "next_open": conv.next_open(now),
-                 "current": conv.day_of(now), "rule": svc.rule, "can": _can(role),
-                 "idempotency_key": uuid.uuid4().hex, "ended": now >= conv.end(day)}
+                 "current": conv.day_of(now), "rule": svc.rule, "can": capabilities(role),
+                 "idempotency_key": uuid.uuid4().hex, "ended": now >= conv.end(day),
+                 "csrf": csrf_token(request.cookies.get(COOKIE, ""))}
     with svc.db.read() as s:
         ctx["status"] = cycle.day_status(s, day)
         ctx["points"] = cycle.point_summary(s, user, day)
@@ -153,12 +190,8 @@ def dashboard(request: Request, gas_day: date | None = None, msg: str = "",
                         for p in ctx["my_points"]}
     ctx["check"] = latest_check(svc, user, day) if ctx["can"]["feasibility.read"] else None
     ctx["runs"] = _runs(svc) if ctx["can"]["runs.read"] else None
-    ctx["points_json"] = json.dumps(ctx["points"])
+    ctx["points_json"] = script_json(ctx["points"])
     return templates.TemplateResponse(request, "dashboard.html", ctx)
-
-
-def _can(role: str) -> dict[str, bool]:
-    return {action: MATRIX[action][role] != "none" for action in MATRIX}
 
 
 def _runs(svc: Service) -> list[dict] | str:
@@ -173,7 +206,7 @@ def _runs(svc: Service) -> list[dict] | str:
 
 
 @router.get("/runs/{run_id}/report")
-def run_report(request: Request, run_id: int) -> Response:
+def run_report(request: Request, run_id: sc.IdPath) -> Response:
     """The offline HTML report of a stored scenario run (analysts)."""
     from corridor.report.html import report_html
     from corridor.store import Store, StoreError
@@ -181,7 +214,7 @@ def run_report(request: Request, run_id: int) -> Response:
     user = _user(request)
     if user is None:
         return RedirectResponse("/login", 303)
-    if MATRIX["runs.read"][user.role] == "none":
+    if not can(user.role, "runs.read"):
         return HTMLResponse("a shipper may not see scenario runs", 403)
     try:
         with Store(_svc(request).settings.store) as store:
@@ -191,13 +224,17 @@ def run_report(request: Request, run_id: int) -> Response:
     return HTMLResponse(report_html(run))
 
 
-def _act(request: Request, day: object, action, done: str) -> RedirectResponse:
-    """Run a state change for the dashboard; errors come back as a message, never a 500."""
+def _act(request: Request, day: object, action, done: str,
+         ceiling: tuple[str, float | None] | None = None) -> RedirectResponse:
+    """Run a state change for the dashboard; errors come back as a message, never a 500.
+    `ceiling`: (point, quantity) to check against the point's technical capacity first."""
     user = _user(request)
     if user is None:
         return RedirectResponse("/login", 303)
     svc = _svc(request)
     try:
+        if ceiling is not None:
+            check_ceiling(svc, ceiling[0], {"quantity": ceiling[1]})
         with svc.db.write() as s:
             action(s, user, svc)
     except (cycle.CycleError, Forbidden) as exc:
@@ -205,25 +242,35 @@ def _act(request: Request, day: object, action, done: str) -> RedirectResponse:
     return _back(day, msg=done)
 
 
+FormDay = Annotated[sc.GasDay, Form()]
+
+
 @router.post("/web/nominate")
-def web_nominate(request: Request, gas_day: Annotated[date, Form()],
-                 point: Annotated[str, Form()], quantity: Annotated[float, Form()],
-                 idempotency_key: Annotated[str, Form()]) -> RedirectResponse:
+def web_nominate(request: Request, gas_day: FormDay, point: Annotated[sc.Code, Form()],
+                 quantity: Annotated[sc.FormQuantity, Form()],
+                 idempotency_key: Annotated[sc.IdempotencyKey, Form()]) -> RedirectResponse:
     return _act(request, gas_day, lambda s, u, svc: cycle.submit_nomination(
         s, u, svc.conv, svc.rule, gas_day, point, quantity, idempotency_key, svc.now()),
-        f"Nominated {quantity:g} mcm at {point} for gas day {gas_day}.")
+        f"Nominated {quantity:g} mcm at {point} for gas day {gas_day}.", (point, quantity))
 
 
 @router.post("/web/confirm/{nomination_id}")
-def web_confirm(request: Request, nomination_id: int, gas_day: Annotated[date, Form()],
-                quantity: Annotated[float | None, Form()] = None) -> RedirectResponse:
+def web_confirm(request: Request, nomination_id: sc.IdPath, gas_day: FormDay,
+                quantity: Annotated[sc.FormQuantity | None, Form()] = None) -> RedirectResponse:
+    if nomination_id > sc.STORED_MAX_ID:
+        return _back(gas_day, error=f"no nomination {nomination_id}")
+    point = None
+    if quantity is not None:
+        with _svc(request).db.read() as s:
+            n = s.get(Nomination, nomination_id)
+            point = n.point.code if n is not None else None
     return _act(request, gas_day, lambda s, u, svc: cycle.confirm(
         s, u, svc.rule, nomination_id, quantity, svc.now(), svc.conv),
-        f"Confirmed nomination {nomination_id}.")
+        f"Confirmed nomination {nomination_id}.", (point, quantity) if point else None)
 
 
 @router.post("/web/close")
-def web_close(request: Request, gas_day: Annotated[date, Form()]) -> RedirectResponse:
+def web_close(request: Request, gas_day: FormDay) -> RedirectResponse:
     response = _act(request, gas_day, lambda s, u, svc: cycle.close_day(
         s, u, svc.conv, svc.rule, gas_day, svc.now()), f"Gas day {gas_day} closed.")
     if "error=" not in response.headers["location"]:
@@ -243,7 +290,7 @@ def _check(request: Request, day: date) -> str | None:
 
 
 @router.post("/web/check")
-def web_check(request: Request, gas_day: Annotated[date, Form()]) -> RedirectResponse:
+def web_check(request: Request, gas_day: FormDay) -> RedirectResponse:
     if _user(request) is None:
         return RedirectResponse("/login", 303)
     problem = _check(request, gas_day)
@@ -251,12 +298,11 @@ def web_check(request: Request, gas_day: Annotated[date, Form()]) -> RedirectRes
 
 
 @router.post("/web/measure")
-def web_measure(request: Request, gas_day: Annotated[date, Form()],
-                point: Annotated[str, Form()],
-                quantity: Annotated[float, Form()]) -> RedirectResponse:
+def web_measure(request: Request, gas_day: FormDay, point: Annotated[sc.Code, Form()],
+                quantity: Annotated[sc.FormQuantity, Form()]) -> RedirectResponse:
     return _act(request, gas_day, lambda s, u, svc: cycle.upload_measurement(
         s, u, svc.conv, gas_day, point, quantity, None, svc.now()),
-        f"Measured flow at {point} stored.")
+        f"Measured flow at {point} stored.", (point, quantity))
 
 
 def install(app: FastAPI) -> None:
