@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from corridor.service import cycle
 from corridor.service.cycle import GasDayConvention, allocate
-from corridor.service.db import Nomination
+from corridor.service.db import Nomination, User
 from corridor.service.feasibility import check_day_plan, interconnection_points, load_network
 
 D = OPEN_DAY.isoformat()
@@ -230,7 +230,7 @@ def test_every_state_change_is_one_transaction(env: Env, monkeypatch) -> None:
             from corridor.service import audit
 
             head = audit.verify(s2).head_seq
-        user = s.scalar(select(cycle.User).where(cycle.User.username == "shipper-a"))
+        user = s.scalar(select(User).where(User.username == "shipper-a"))
     monkeypatch.setattr(cycle.commands, "recompute_point", boom)
     with pytest.raises(RuntimeError), env.db.write() as s:
         cycle.submit_nomination(s, user, env.app.state.service.conv, "pro_rata", OPEN_DAY,

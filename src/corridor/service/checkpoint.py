@@ -76,13 +76,21 @@ def _read_key_file(path: Path) -> bytes:
                               "with `corridor audit keygen --out FILE`") from None
 
 
+def _private_pem(data: bytes):
+    return serialization.load_pem_private_key(data, password=None)
+
+
+def _parse_pem(data: bytes, load):
+    """The key `load` reads from PEM bytes, or None when they hold no such key."""
+    try:
+        return load(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+
+
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """The Ed25519 private key in a PEM file."""
-    data = _read_key_file(path)
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        key = None
+    key = _parse_pem(_read_key_file(path), _private_pem)
     if not isinstance(key, Ed25519PrivateKey):
         raise CheckpointError(f"{path} is not an unencrypted Ed25519 private key in PEM (signing "
                               "needs the private key written by `corridor audit keygen`)")
@@ -92,14 +100,10 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """The Ed25519 public key in a PEM file holding either the public or the private key."""
     data = _read_key_file(path)
-    try:
-        key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        try:
-            private = serialization.load_pem_private_key(data, password=None)
-            key = private.public_key()
-        except (ValueError, TypeError, UnsupportedAlgorithm):
-            key = None
+    key = _parse_pem(data, serialization.load_pem_public_key)
+    if key is None:
+        private = _parse_pem(data, _private_pem)
+        key = private.public_key() if private is not None else None
     if not isinstance(key, Ed25519PublicKey):
         raise CheckpointError(f"{path} is neither an Ed25519 public key nor an unencrypted "
                               "Ed25519 private key in PEM")

@@ -5,7 +5,8 @@ after the day, measured flows and each shipper's imbalance.
 One concept per module: `errors` (what the cycle refuses), `clock` (the gas-day convention),
 `allocation` (matching and allocation as pure functions), `commands` (every write, each in the
 caller's write transaction with its audit entries) and `views` (reads, filtered by permission).
-Everything is re-exported here, so `corridor.service.cycle.<name>` keeps working.
+The cycle's functions and errors are re-exported here (`corridor.service.cycle.<name>`); the
+database models are imported from `corridor.service.db`, where they live.
 """
 
 from corridor.service.cycle import allocation, clock, commands, errors, views
@@ -38,31 +39,11 @@ from corridor.service.cycle.views import (
     visible_nominations,
 )
 
-# the models and roles the cycle works on, re-exported for callers that reach them through it
-from corridor.service.db import (
-    OPERATOR,
-    SHIPPER,
-    Allocation,
-    Booking,
-    Confirmation,
-    GasDay,
-    Measurement,
-    Nomination,
-    Party,
-    Point,
-    PointCapacity,
-    User,
-)
-from corridor.service.permissions import Forbidden
-
 __all__ = [
-    "OPERATOR", "SHIPPER", "TOLERANCE", "Allocation", "Booking", "Confirmation", "Conflict",
-    "CycleError", "Forbidden", "GasDay", "GasDayConvention", "Invalid", "Measurement",
-    "Nomination", "NotFound", "Party", "Point", "PointCapacity", "User", "allocate",
-    "allocation", "allocation_dict", "allocations", "capacity", "clock", "close_day",
-    "commands", "confirm", "confirmation_dict", "current_nominations", "day_status", "errors",
-    "imbalances", "match", "nomination_dict", "operator_points", "party_by_code",
-    "point_by_code", "point_summary", "recompute_point", "set_booking", "set_capacity",
-    "submit_nomination", "upload_measurement", "views", "visible_allocations",
-    "visible_nominations",
+    "TOLERANCE", "Conflict", "CycleError", "GasDayConvention", "Invalid", "NotFound", "allocate",
+    "allocation", "allocation_dict", "allocations", "capacity", "clock", "close_day", "commands",
+    "confirm", "confirmation_dict", "current_nominations", "day_status", "errors", "imbalances",
+    "match", "nomination_dict", "operator_points", "party_by_code", "point_by_code",
+    "point_summary", "recompute_point", "set_booking", "set_capacity", "submit_nomination",
+    "upload_measurement", "views", "visible_allocations", "visible_nominations",
 ]
