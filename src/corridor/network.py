@@ -1,4 +1,5 @@
-"""The Network: typed tables of nodes, links, supplies, demands, storages, targets and profiles.
+"""The Network: typed tables of nodes, links, supplies, demands, storages, targets, price curves,
+contracts and profiles.
 
 Every quantity is in base units (mcm or kt; rates per day), every table is a DataFrame indexed by
 id. Networks are built by `corridor.validation.build_network`, which checks them; the optimiser,
@@ -13,7 +14,25 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from corridor.schema import BUILT_STATUSES
+from corridor.schema import BUILT_STATUSES, TABLES
+
+
+def _empty(table: str) -> pd.DataFrame:
+    """An empty table of the contract (for networks built without that optional file)."""
+    columns = [c.name for c in TABLES[table].columns if c.name != "id"]
+    return pd.DataFrame(columns=[*columns, "kind"] if table == "curves" else columns,
+                        index=pd.Index([], name="id"))
+
+
+class DemandCurve(BaseModel):
+    """How a demand's `price` and `elasticity` become bands (docs/model.md, "Demand curves")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bands: int = Field(8, ge=1, le=100, description="bands between the window's prices")
+    window: float = Field(0.5, gt=0.0, lt=1.0,
+                          description="half-width of the finely banded price range, as a "
+                                      "share of the reference price")
 
 
 class NetworkMeta(BaseModel):
@@ -29,6 +48,7 @@ class NetworkMeta(BaseModel):
         description="USD per base unit (mcm, kt) of unmet demand when a demand has no `value`",
     )
     key_nodes: list[str] = Field(default_factory=list)
+    demand_curve: DemandCurve = Field(default_factory=lambda: DemandCurve())
 
 
 @dataclass
@@ -42,6 +62,8 @@ class Network:
     storages: pd.DataFrame
     targets: pd.DataFrame
     profiles: pd.DataFrame  # index: period 1..12 (months) or 1..365 (days); one column per profile
+    curves: pd.DataFrame = field(default_factory=lambda: _empty("curves"))  # index: demand/supply id
+    contracts: pd.DataFrame = field(default_factory=lambda: _empty("contracts"))
     meta: NetworkMeta = field(default_factory=NetworkMeta)
     origin: str = "<memory>"
     scenarios: tuple[str, ...] = ()  # scenario files applied to the folder's network, in order
@@ -69,7 +91,8 @@ class Network:
     def counts(self) -> dict[str, int]:
         """Number of rows per table, e.g. for `corridor info`."""
         return {name: len(getattr(self, name)) for name in
-                ("nodes", "links", "supplies", "demands", "storages", "targets")}
+                ("nodes", "links", "supplies", "demands", "storages", "targets", "curves",
+                 "contracts")}
 
     @property
     def origin_path(self) -> Path | None:

@@ -34,6 +34,7 @@ class Table:
     required: tuple[Column, ...]
     optional: tuple[Column, ...] = field(default_factory=tuple)
     mandatory_file: bool = True
+    key: tuple[str, ...] = ("id",)  # columns whose values together name a row once
 
     @property
     def file(self) -> str:
@@ -72,20 +73,24 @@ TABLES: dict[str, Table] = {
              Column("length_km", NUMBER, NaN, minimum=0.0), Column("diameter_mm"),
              Column("roughness_mm", NUMBER, NaN, minimum=0.0),
              Column("country"), Column("owner"),
-             Column("build_cost", NUMBER, 0.0, minimum=0.0), Column("profile"), Column("source")),
+             Column("build_cost", NUMBER, 0.0, minimum=0.0), Column("profile"), Column("source"),
+             Column("segments")),
         ),
         Table(
             "supplies",
             (Column("id"), Column("node"),
              Column("capacity", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
-            (Column("cost", NUMBER, 0.0), Column("country"), Column("profile"), Column("source")),
+            (Column("cost", NUMBER, 0.0), Column("country"), Column("profile"), Column("source"),
+             Column("owner")),
         ),
         Table(
             "demands",
             (Column("id"), Column("node"),
              Column("amount", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
             (Column("value", NUMBER, NaN, minimum=0.0), Column("country"), Column("profile"),
-             Column("market", TEXT, "domestic"), Column("source")),
+             Column("market", TEXT, "domestic"), Column("source"),
+             Column("price", NUMBER, NaN, minimum=0.0), Column("elasticity", NUMBER, NaN, below=0.0),
+             Column("regulated_price", NUMBER, NaN, minimum=0.0), Column("owner")),
         ),
         Table(
             "storages",
@@ -95,7 +100,8 @@ TABLES: dict[str, Table] = {
              Column("rate", NUMBER, unit_column="rate_unit", minimum=0.0), Column("rate_unit")),
             (Column("initial", NUMBER, 0.5, minimum=0.0, below=1.0 + 1e-12),
              Column("final", NUMBER, NaN, minimum=0.0, below=1.0 + 1e-12),
-             Column("cost", NUMBER, 0.0, minimum=0.0), Column("country"), Column("source")),
+             Column("cost", NUMBER, 0.0, minimum=0.0), Column("country"), Column("source"),
+             Column("owner")),
             mandatory_file=False,
         ),
         Table(
@@ -105,10 +111,35 @@ TABLES: dict[str, Table] = {
             (Column("source"),),
             mandatory_file=False,
         ),
+        # Price bands of a demand (what its buyers pay at most) or a supply (its marginal cost);
+        # a demand or supply with bands uses them instead of amount/value or capacity/cost.
+        Table(
+            "curves",
+            (Column("id"), Column("band", NUMBER, minimum=1.0),
+             Column("quantity", NUMBER, unit_column="unit", minimum=0.0), Column("unit"),
+             Column("price", NUMBER, minimum=0.0)),
+            (Column("source"),),
+            mandatory_file=False,
+            key=("id", "band"),
+        ),
+        # Bilateral contracts: a volume band the optimiser must respect and a price that moves
+        # money between seller and buyer (docs/model.md, "Contracts").
+        Table(
+            "contracts",
+            (Column("id"), Column("seller"), Column("buyer"), Column("price", NUMBER, minimum=0.0),
+             Column("min", NUMBER, unit_column="unit", minimum=0.0),
+             Column("max", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
+            (Column("links"), Column("per", TEXT, "year"),
+             Column("take_or_pay", NUMBER, 0.0, minimum=0.0, below=1.0 + 1e-12),
+             Column("source")),
+            mandatory_file=False,
+        ),
     )
 }
+CONTRACT_PERIODS = ("year", "period")
 
 STATUSES = ("operating", "proposed", "under_construction")
 BUILT_STATUSES = ("operating",)
 # A domestic demand left unmet is a shortage; an export market left unsupplied is unsold headroom.
 MARKETS = ("domestic", "export")
+WORLD = "WORLD"  # the buyer at an export market whose demand names no country

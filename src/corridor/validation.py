@@ -16,7 +16,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from corridor.network import Network, NetworkMeta
-from corridor.schema import MARKETS, NUMBER, STATUSES, TABLES, Table
+from corridor.schema import CONTRACT_PERIODS, MARKETS, NUMBER, STATUSES, TABLES, WORLD, Table
 from corridor.units import BASE_AMOUNT, BASE_RATE, CARRIERS, UnitError, factor_to_base
 
 MAX_REPORTED = 12
@@ -96,10 +96,14 @@ def _prepare_table(check: _Checker, table: Table, raw: pd.DataFrame | None) -> p
     df["id"] = ids
     for i in np.flatnonzero(_blank(raw["id"]).to_numpy()):
         check.add(check.where(table, i, "id"), "id is empty")
-    for i in np.flatnonzero(ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()):
-        first = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
+    key = df[list(table.key)].astype(str).apply(lambda c: c.str.strip())
+    twice = key.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
+    for i in np.flatnonzero(twice):
+        first = int(np.flatnonzero((key == key.iloc[i]).all(axis=1).to_numpy())[0])
+        what = "id" if table.key == ("id",) else " and ".join(table.key)
         check.add(check.where(table, i, "id", ids.iloc[i]),
-                  f"duplicate id (first defined on {check.where(table, first).split(', ')[-1]})")
+                  f"duplicate {what} (first defined on "
+                  f"{check.where(table, first).split(', ')[-1]})")
     for col in table.columns:
         if col.kind == NUMBER:
             df[col.name] = _numeric(check, table, df, col)
@@ -258,6 +262,109 @@ def _check_targets(check: _Checker, targets: pd.DataFrame, links: pd.DataFrame,
     return pd.Series(carriers, index=targets.index, dtype=object)
 
 
+def parse_segments(spec: str) -> list[tuple[str, float]]:
+    """'KZ:452 RU:1059' -> [('KZ', 452.0), ('RU', 1059.0)]; ValueError naming the bad part."""
+    parts = []
+    for part in spec.replace(",", " ").replace(";", " ").split():
+        country, sep, km = part.partition(":")
+        try:
+            length = float(km)
+        except ValueError:
+            length = float("nan")
+        if not sep or not country or not np.isfinite(length) or length <= 0:
+            raise ValueError(f"segment {part!r} is not COUNTRY:km with km > 0")
+        parts.append((country, length))
+    return parts
+
+
+def _check_segments(check: _Checker, links: pd.DataFrame) -> None:
+    """`segments` parse as COUNTRY:km and add up to `length_km` when it is given (within 1 %)."""
+    table = TABLES["links"]
+    for i, spec in enumerate(links["segments"]):
+        if spec == "":
+            continue
+        try:
+            parts = parse_segments(spec)
+        except ValueError as exc:
+            check.add(check.where(table, i, "segments", links["id"].iloc[i]), str(exc))
+            continue
+        total, length = sum(km for _, km in parts), links["length_km"].iloc[i]
+        if np.isfinite(length) and abs(total - length) > 0.01 * length:
+            check.add(check.where(table, i, "segments", links["id"].iloc[i]),
+                      f"segments add up to {total:g} km but length_km is {length:g}")
+
+
+def _check_price_response(check: _Checker, demands: pd.DataFrame,
+                          curves: pd.DataFrame | None) -> None:
+    """`price` and `elasticity` come together, and not on a demand that has explicit bands."""
+    table = TABLES["demands"]
+    has_price, has_elasticity = demands["price"].notna(), demands["elasticity"].notna()
+    banded = demands["id"].isin(curves["id"]) if curves is not None else has_price & False
+    for i in np.flatnonzero((has_price != has_elasticity).to_numpy()):
+        given, other = ("price", "elasticity") if has_price.iloc[i] else ("elasticity", "price")
+        check.add(check.where(table, i, other, demands["id"].iloc[i]),
+                  f"{given} is given without {other}; a demand curve needs both")
+    for i in np.flatnonzero((has_price & banded).to_numpy()):
+        check.add(check.where(table, i, "price", demands["id"].iloc[i]),
+                  "this demand has bands in curves.csv; give either bands or price/elasticity")
+
+
+def _check_curves(check: _Checker, curves: pd.DataFrame, demands: pd.DataFrame,
+                  supplies: pd.DataFrame) -> None:
+    """Each band belongs to one demand or supply, has a whole band number, and a unit that
+    fits its carrier (converted to base units here)."""
+    table = TABLES["curves"]
+    in_demands, in_supplies = curves["id"].isin(demands["id"]), curves["id"].isin(supplies["id"])
+    for i in np.flatnonzero((in_demands & in_supplies).to_numpy()):
+        check.add(check.where(table, i, "id", curves["id"].iloc[i]),
+                  "is both a demand and a supply id; rename one of them")
+    for i in np.flatnonzero((~in_demands & ~in_supplies).to_numpy()):
+        check.add(check.where(table, i, "id", curves["id"].iloc[i]),
+                  "is neither a demand nor a supply id")
+    band = curves["band"]
+    for i in np.flatnonzero((band.notna() & (band != band.round())).to_numpy()):
+        check.add(check.where(table, i, "band", curves["id"].iloc[i]),
+                  f"{band.iloc[i]:g} is not a whole number")
+    carrier = pd.concat([demands.set_index("id")["carrier"], supplies.set_index("id")["carrier"]])
+    carrier = carrier[~carrier.index.duplicated()]
+    _convert_units(check, table, curves, carrier.reindex(curves["id"]).reset_index(drop=True))
+    curves["kind"] = np.where(in_demands, "demand", "supply")
+
+
+def _check_contracts(check: _Checker, contracts: pd.DataFrame, demands: pd.DataFrame,
+                     supplies: pd.DataFrame, links: pd.DataFrame) -> None:
+    """Seller is a supply, buyer a demand, the route's links exist, all of one carrier."""
+    table = TABLES["contracts"]
+    _check_reference(check, table, contracts, "seller", pd.Index(supplies["id"]), "supply")
+    _check_reference(check, table, contracts, "buyer", pd.Index(demands["id"]), "demand")
+    seller = supplies.set_index("id")["carrier"]
+    seller = seller[~seller.index.duplicated()].reindex(contracts["seller"]).to_numpy()
+    buyer = demands.set_index("id")["carrier"]
+    buyer = buyer[~buyer.index.duplicated()].reindex(contracts["buyer"]).to_numpy()
+    link_carrier = links.set_index("id")["carrier"]
+    link_carrier = link_carrier[~link_carrier.index.duplicated()]
+    for i in range(len(contracts)):
+        where = lambda col: check.where(table, i, col, contracts["id"].iloc[i])  # noqa: E731
+        if isinstance(seller[i], str) and isinstance(buyer[i], str) and seller[i] != buyer[i]:
+            check.add(where("buyer"), f"seller is {seller[i]} but buyer is {buyer[i]}")
+        members = contracts["links"].iloc[i].replace(",", " ").replace(";", " ").split()
+        unknown = [m for m in members if m not in link_carrier.index]
+        if unknown:
+            check.add(where("links"), f"unknown link(s): {', '.join(unknown)}")
+        wrong = [m for m in members if m in link_carrier.index
+                 and isinstance(seller[i], str) and link_carrier[m] != seller[i]]
+        if wrong:
+            check.add(where("links"), f"link(s) {', '.join(wrong)} do not carry {seller[i]}")
+        contracts.loc[i, "links"] = " ".join(members)
+        if contracts["per"].iloc[i] not in CONTRACT_PERIODS:
+            check.add(where("per"), f"unknown {contracts['per'].iloc[i]!r}; expected "
+                      f"{' or '.join(CONTRACT_PERIODS)}")
+        low, high = contracts["min"].iloc[i], contracts["max"].iloc[i]
+        if low > high:
+            check.add(where("min"), f"min {low:g} is above max {high:g}")
+    _convert_units(check, table, contracts, pd.Series(seller))
+
+
 def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | None = None,
                   meta: NetworkMeta | None = None, origin: str = "<memory>",
                   from_files: bool = False) -> Network:
@@ -295,11 +402,22 @@ def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | 
                 df["carrier"] = carrier_of["carrier"].reindex(df["node"]).to_numpy()
                 _convert_units(check, TABLES[name], df, df["carrier"])
                 default_country = carrier_of["country"].reindex(df["node"]).fillna("").to_numpy()
+                if name == "demands":  # the buyer at an export market is the world market
+                    default_country = np.where(df["market"] == "export", WORLD, default_country)
                 df["country"] = np.where(df["country"] == "", default_country, df["country"])
         if links is not None and tables["targets"] is not None:
             tcarrier = _check_targets(check, tables["targets"], links, links["carrier"])
             tables["targets"]["carrier"] = tcarrier
             _convert_units(check, TABLES["targets"], tables["targets"], tcarrier)
+        if links is not None:
+            _check_segments(check, links)
+        if tables["demands"] is not None and tables["supplies"] is not None:
+            _check_price_response(check, tables["demands"], tables["curves"])
+            if tables["curves"] is not None:
+                _check_curves(check, tables["curves"], tables["demands"], tables["supplies"])
+            if tables["contracts"] is not None and links is not None:
+                _check_contracts(check, tables["contracts"], tables["demands"],
+                                 tables["supplies"], links)
     profiles = _check_profiles(check, profiles, tables, from_files)
     meta = meta or NetworkMeta()
     if nodes is not None:
@@ -308,6 +426,7 @@ def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | 
                 check.add("network.yaml, key_nodes", f"node {key!r} does not exist")
     if check.problems:
         raise NetworkError(check.problems, origin)
+    tables["curves"] = tables["curves"].assign(band=tables["curves"]["band"].astype(int))
     net = Network(**{name: df.set_index("id") for name, df in tables.items()},
                   profiles=profiles, meta=meta, origin=origin)
     _warn_unreachable_demands(net)

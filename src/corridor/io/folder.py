@@ -103,9 +103,8 @@ def write_network(net: Network, path: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in TABLES.items():
         df = getattr(net, name).reset_index()
-        derived = [c for c in ("carrier",) if name != "nodes" and c in df.columns
-                   and table.column(c) is None]
-        df = df.drop(columns=derived)
+        derived = [c for c in df.columns if c != "id" and table.column(c) is None]
+        df = df.drop(columns=derived)  # e.g. a supply's carrier, which its node gives
         df.to_csv(folder / table.file, index=False)
     if net.profiles.shape[1] > 0:
         net.profiles.reset_index().to_csv(folder / PROFILES_FILE, index=False)
