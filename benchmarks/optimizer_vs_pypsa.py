@@ -163,7 +163,7 @@ class Case:
 def run_corridor(data: Synthetic, periods: int, options: dict, case: Case) -> None:
     """Validate the tables, assemble the LP, solve it and read the results back."""
     from corridor.optimize import build_flow_model, read_results
-    from corridor.optimize.solve import solve
+    from corridor.optimize.resolvable import solve
     from corridor.validation import build_network
 
     t0 = time.perf_counter()

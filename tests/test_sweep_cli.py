@@ -45,14 +45,16 @@ def test_json_has_one_entry_per_draw_and_is_reproducible(runner, sweep_file: Pat
     assert [d["draw"] for d in doc["draws"]] == list(range(6))
     entry = doc["draws"][0]
     assert entry.keys() == {"draw", "status", "objective", "unmet"}
-    assert entry["status"] == "optimal" and entry["objective"] > 0
+    assert entry["status"] == "optimal" and isinstance(entry["objective"], float)
     assert {"KZ", "UZ"} <= entry["unmet"]["domestic"].keys()
-    assert "DE" in entry["unmet"]["export"]
+    # export markets are world-market buyers: what they do not get is unsold headroom, not
+    # unmet demand, so the sweep counts none
+    assert all(d["unmet"]["export"] == {} for d in doc["draws"])
     assert doc["statuses"] == {"optimal": 6} and doc["complete"]
     assert docs[1]["sweep_id"] == doc["sweep_id"] + 1
     assert docs[1]["draws"] == doc["draws"]
-    germany = [d["unmet"]["export"]["DE"]["oil"] for d in doc["draws"]]
-    assert max(germany) > 0  # Druzhba outages leave Schwedt short
+    objectives = [d["objective"] for d in doc["draws"]]
+    assert max(objectives) > min(objectives)  # the outages change the outcome
 
 
 def test_draws_and_seed_options(runner, sweep_file: Path) -> None:
@@ -86,8 +88,7 @@ def test_sweep_prints_the_report_and_sweep_report_writes_an_offline_page(
     report = runner.invoke(app, ["sweep-report", "latest", "--json"])
     figures = json.loads(report.stdout)
     assert figures["statuses"] == {"optimal": 6}
-    germany = [r for r in figures["export"] if r["country"] == "DE"][0]
-    assert 0 < germany["lolp"] <= 1
+    assert figures["export"] == []  # no export market is a demand that can go short
 
 
 def test_user_mistakes_end_in_one_clear_message(runner, tmp_path: Path) -> None:

@@ -84,11 +84,14 @@ def test_results_do_not_depend_on_the_order_of_draws(resolver) -> None:
 
 
 def _scratch_quantities(resolver, results) -> pd.Series:
-    """Unmet volume per (market, country, carrier) from a Results, like the sweep's labels."""
-    d = results.network.demands
-    unmet = results.volume(results.unmet)
-    keys = ["unmet_" + d["market"], d["country"], d["carrier"]]
-    return unmet.groupby(keys).sum()
+    """Unmet volume per (market, country, carrier) from a Results, like the sweep's labels:
+    what the core units (fixed demand, and bands priced at or above a curve's reference price)
+    did not take."""
+    units = results.demand_units[results.demand_units["core"]]
+    untaken = results.volume(results.unit_amount()[units.index] - results.unit_served[units.index])
+    d = results.network.demands.loc[units["demand"]]
+    keys = ["unmet_" + d["market"].to_numpy(), d["country"].to_numpy(), d["carrier"].to_numpy()]
+    return untaken.groupby(keys).sum()
 
 
 @pytest.mark.parametrize("draw_id", [0, 5, 13, 21])
@@ -105,7 +108,8 @@ def test_a_warm_draw_equals_a_cold_optimize_of_the_same_draw(central_asia, resol
     got = values.loc[expected.index]
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-3)
     demand = values[labels.get_level_values(0).str.startswith("demand_")]
-    assert demand.sum() == pytest.approx(cold.volume(cold.demand_amount()).sum(), rel=1e-9)
+    core = cold.demand_units.index[cold.demand_units["core"]]
+    assert demand.sum() == pytest.approx(cold.volume(cold.unit_amount()[core]).sum(), rel=1e-9)
 
 
 def test_a_grid_is_a_full_factorial(central_asia) -> None:
@@ -143,7 +147,7 @@ def test_warm_draws_solve_whatever_thread_count_the_process_used_before(central_
     """HiGHS sizes one thread scheduler per process; a run with another thread count before a
     sweep's one-thread workers must not leave their solves in status 'error'."""
     from corridor.optimize.model import build_flow_model
-    from corridor.optimize.solve import solve
+    from corridor.optimize.resolvable import solve
 
     lp = build_flow_model(central_asia, 1).lp
     assert solve(lp, {"threads": 2}).status == "optimal"

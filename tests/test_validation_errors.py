@@ -252,4 +252,4 @@ def test_unreachable_demand_is_reported_unmet_by_run(tiny_copy: Path, runner) ->
     assert doc["unmet"]["novo_export"] == pytest.approx([0.0], abs=1e-6)
     human = runner.invoke(app, ["run", str(tiny_copy)])
     assert human.exit_code == 0
-    assert "Unmet demand" in human.stdout and "aktau_oil" in human.stdout
+    assert "Shortages" in human.stdout and "aktau_oil" in human.stdout

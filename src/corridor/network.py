@@ -29,7 +29,9 @@ class DemandCurve(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    bands: int = Field(8, ge=1, le=100, description="bands between the window's prices")
+    bands: int = Field(8, ge=2, le=100, multiple_of=2,
+                       description="bands between the window's prices (even, so that the "
+                                   "reference price is a band edge)")
     window: float = Field(0.5, gt=0.0, lt=1.0,
                           description="half-width of the finely banded price range, as a "
                                       "share of the reference price")
@@ -62,7 +64,7 @@ class Network:
     storages: pd.DataFrame
     targets: pd.DataFrame
     profiles: pd.DataFrame  # index: period 1..12 (months) or 1..365 (days); one column per profile
-    curves: pd.DataFrame = field(default_factory=lambda: _empty("curves"))  # index: demand/supply id
+    curves: pd.DataFrame = field(default_factory=lambda: _empty("curves"))  # index: its owner id
     contracts: pd.DataFrame = field(default_factory=lambda: _empty("contracts"))
     meta: NetworkMeta = field(default_factory=NetworkMeta)
     origin: str = "<memory>"

@@ -89,7 +89,8 @@ TABLES: dict[str, Table] = {
              Column("amount", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
             (Column("value", NUMBER, NaN, minimum=0.0), Column("country"), Column("profile"),
              Column("market", TEXT, "domestic"), Column("source"),
-             Column("price", NUMBER, NaN, minimum=0.0), Column("elasticity", NUMBER, NaN, below=0.0),
+             Column("price", NUMBER, NaN, minimum=0.0),
+             Column("elasticity", NUMBER, NaN, below=0.0),
              Column("regulated_price", NUMBER, NaN, minimum=0.0), Column("owner")),
         ),
         Table(

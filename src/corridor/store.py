@@ -21,6 +21,7 @@ import pandas as pd
 
 import corridor
 from corridor.optimize import Results
+from corridor.optimize.accounts import DETAIL_COLUMNS, WELFARE_COMPONENTS
 from corridor.schema import NUMBER
 from corridor.schema import TABLES as CONTRACT
 
@@ -51,8 +52,7 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("objective", _DOUBLE), ("welfare", _DOUBLE), ("build_seconds", _DOUBLE),
     ("solve_seconds", _DOUBLE), ("iterations", _BIGINT), ("variables", _BIGINT),
     ("constraints", _BIGINT), ("key_nodes", _VARCHAR), ("violations", _VARCHAR))
-MONEY_COLUMNS = ("production_cost", "producer_revenue", "consumer_payment", "transport_revenue",
-                 "congestion_rent", "build_cost", "unmet_cost")
+MONEY_COLUMNS = (*WELFARE_COMPONENTS, "welfare", *DETAIL_COLUMNS)
 SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
     "periods": (("period", _INTEGER), ("days", _DOUBLE)),
     "nodes": _snapshot("nodes", "node"),
@@ -62,10 +62,11 @@ SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
     "prices": (("period", _INTEGER), ("node", _VARCHAR), ("price", _DOUBLE)),
     "unmet": (("period", _INTEGER), ("demand", _VARCHAR), ("node", _VARCHAR),
               ("country", _VARCHAR), ("market", _VARCHAR), ("carrier", _VARCHAR),
-              ("amount", _DOUBLE), ("unmet", _DOUBLE)),
+              ("amount", _DOUBLE), ("unmet", _DOUBLE), ("served", _DOUBLE)),
     "supply": (("period", _INTEGER), ("supply", _VARCHAR), ("node", _VARCHAR),
                ("country", _VARCHAR), ("carrier", _VARCHAR), ("produced", _DOUBLE)),
     "money": (("country", _VARCHAR),) + tuple((c, _DOUBLE) for c in MONEY_COLUMNS),
+    "money_owner": (("owner", _VARCHAR),) + tuple((c, _DOUBLE) for c in MONEY_COLUMNS),
 }
 TABLES = tuple(SCHEMA)
 
@@ -81,7 +82,11 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
 
 def _reconcile(con: duckdb.DuckDBPyConnection) -> None:
     """Add every declared column an existing table lacks (NULL in the runs stored before)."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables")
+              .fetchall()}
     for table, cols in (("runs", RUN_COLUMNS), *SCHEMA.items()):
+        if table not in tables:  # a table the store lacks is created whole by `_create`
+            continue
         have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
         for column, kind in cols:
             if column not in have:
@@ -272,18 +277,21 @@ def _run_tables(r: Results) -> dict[str, pd.DataFrame]:
         utilisation=r.utilisation()[r.flows.columns].to_numpy(dtype=float).ravel())
     demands = net.demands.reset_index(names="demand")
     unmet = _long(r.unmet, "demand", "unmet").assign(
-        amount=r.demand_amount()[r.unmet.columns].to_numpy(dtype=float).ravel()).merge(
+        amount=r.demand_amount()[r.unmet.columns].to_numpy(dtype=float).ravel(),
+        served=r.served()[r.unmet.columns].to_numpy(dtype=float).ravel()).merge(
         demands[["demand", "node", "country", "market", "carrier"]], on="demand")
     supplies = net.supplies.reset_index(names="supply")
     supply = _long(r.supply, "supply", "produced").merge(
         supplies[["supply", "node", "country", "carrier"]], on="supply")
     money = (r.money_by_country() if r.optimal else pd.DataFrame(
         columns=list(MONEY_COLUMNS))).reset_index(names="country")
+    money_owner = (r.money_by_owner() if r.optimal else pd.DataFrame(
+        columns=list(MONEY_COLUMNS))).reset_index(names="owner")
     return {
         "periods": pd.DataFrame({"period": np.arange(1, r.n_periods + 1), "days": r.days}),
         "nodes": nodes, "links": links, "flows": flows,
         "prices": _long(r.prices, "node", "price"), "unmet": unmet, "supply": supply,
-        "money": money,
+        "money": money, "money_owner": money_owner,
     }
 
 

@@ -262,6 +262,18 @@ def _check_targets(check: _Checker, targets: pd.DataFrame, links: pd.DataFrame,
     return pd.Series(carriers, index=targets.index, dtype=object)
 
 
+def parse_route(spec: str) -> list[list[str]]:
+    """A contract route 'G09 G10 G12+G13' -> [['G09'], ['G10'], ['G12', 'G13']]: steps in
+    order, parallel links of one step joined by '+'."""
+    return [[lid for lid in step.split("+") if lid]
+            for step in spec.replace(",", " ").replace(";", " ").split()]
+
+
+def route_links(spec: str) -> list[str]:
+    """Every link a contract route names."""
+    return [lid for step in parse_route(spec) for lid in step]
+
+
 def parse_segments(spec: str) -> list[tuple[str, float]]:
     """'KZ:452 RU:1059' -> [('KZ', 452.0), ('RU', 1059.0)]; ValueError naming the bad part."""
     parts = []
@@ -344,10 +356,13 @@ def _check_contracts(check: _Checker, contracts: pd.DataFrame, demands: pd.DataF
     link_carrier = links.set_index("id")["carrier"]
     link_carrier = link_carrier[~link_carrier.index.duplicated()]
     for i in range(len(contracts)):
-        where = lambda col: check.where(table, i, col, contracts["id"].iloc[i])  # noqa: E731
+        def where(col: str, i: int = i) -> str:
+            return check.where(table, i, col, contracts["id"].iloc[i])
+
         if isinstance(seller[i], str) and isinstance(buyer[i], str) and seller[i] != buyer[i]:
             check.add(where("buyer"), f"seller is {seller[i]} but buyer is {buyer[i]}")
-        members = contracts["links"].iloc[i].replace(",", " ").replace(";", " ").split()
+        steps = parse_route(contracts["links"].iloc[i])
+        members = [lid for step in steps for lid in step]
         unknown = [m for m in members if m not in link_carrier.index]
         if unknown:
             check.add(where("links"), f"unknown link(s): {', '.join(unknown)}")
@@ -355,7 +370,11 @@ def _check_contracts(check: _Checker, contracts: pd.DataFrame, demands: pd.DataF
                  and isinstance(seller[i], str) and link_carrier[m] != seller[i]]
         if wrong:
             check.add(where("links"), f"link(s) {', '.join(wrong)} do not carry {seller[i]}")
-        contracts.loc[i, "links"] = " ".join(members)
+        contracts.loc[i, "links"] = " ".join("+".join(step) for step in steps)
+        if members and not unknown:
+            broken = _route_gap(steps, links, supplies, demands, contracts.iloc[i])
+            if broken:
+                check.add(where("links"), broken)
         if contracts["per"].iloc[i] not in CONTRACT_PERIODS:
             check.add(where("per"), f"unknown {contracts['per'].iloc[i]!r}; expected "
                       f"{' or '.join(CONTRACT_PERIODS)}")
@@ -363,6 +382,28 @@ def _check_contracts(check: _Checker, contracts: pd.DataFrame, demands: pd.DataF
         if low > high:
             check.add(where("min"), f"min {low:g} is above max {high:g}")
     _convert_units(check, table, contracts, pd.Series(seller))
+
+
+def _route_gap(steps: list[list[str]], links: pd.DataFrame, supplies: pd.DataFrame,
+               demands: pd.DataFrame, contract: pd.Series) -> str:
+    """'' if the steps lead, in order and forward, from the seller's node to the buyer's node
+    (parallel links of a step share both ends); else where the route breaks."""
+    ends = links.drop_duplicates("id").set_index("id")[["from", "to"]]
+    node = supplies.drop_duplicates("id").set_index("id")["node"].get(contract["seller"])
+    goal = demands.drop_duplicates("id").set_index("id")["node"].get(contract["buyer"])
+    for step in steps:
+        for lid in step:
+            if ends.at[lid, "from"] != node:
+                return (f"the route breaks at {lid}: it starts at {ends.at[lid, 'from']}, not at "
+                        f"{node} (list the links in order, from the seller's node to the "
+                        "buyer's; join parallel links with '+')")
+        heads = {ends.at[lid, "to"] for lid in step}
+        if len(heads) > 1:
+            return f"parallel links {'+'.join(step)} end at different nodes"
+        node = heads.pop()
+    if node != goal:
+        return f"the route ends at {node}, not at the buyer's node {goal}"
+    return ""
 
 
 def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | None = None,
@@ -431,7 +472,20 @@ def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | 
                   profiles=profiles, meta=meta, origin=origin)
     _warn_unreachable_demands(net)
     _warn_unbuilt_target_links(net)
+    _warn_unbuilt_contract_routes(net)
     return net
+
+
+def _warn_unbuilt_contract_routes(net: Network) -> None:
+    """A contract whose route has a step with no built link delivers nothing; say so."""
+    built = set(net.active_links().index)
+    for cid, spec in net.contracts["links"].items():
+        cut = ["+".join(step) for step in parse_route(spec) if not built & set(step)]
+        if cut:
+            warnings.warn(f"{net.origin}: contract {cid} runs over link(s) that are not built "
+                          f"({', '.join(cut)}); it delivers nothing and its volume band is "
+                          "suspended unless a scenario builds them", NetworkWarning,
+                          stacklevel=3)
 
 
 def _warn_unbuilt_target_links(net: Network) -> None:

@@ -77,7 +77,7 @@ def runs(store: StoreOpt = None, debug: DebugOpt = False) -> None:
         df = df.assign(objective=df["objective"] / 1e9, welfare=df["welfare"] / 1e9,
                        created=df["created"].astype(str).str.slice(0, 19),
                        input_hash=df["input_hash"].fillna("").str.slice(0, 12))
-        df = df.rename(columns={"objective": "cost bn USD", "welfare": "welfare bn USD"})
+        df = df.rename(columns={"objective": "objective bn USD", "welfare": "welfare bn USD"})
         out.print(_frame_table(df.set_index("run_id"), "Stored runs"))
 
     guarded(debug, body)
@@ -183,7 +183,8 @@ def _plain_base(network: str | None, item: str) -> bool:
 
 
 def _print_comparison(c) -> None:
-    out.print(_frame_table(c.headline(), "Cost and welfare (bn USD; change from the first run)"))
+    out.print(_frame_table(c.headline(),
+                           "Objective and welfare (bn USD; change from the first run)"))
     unmet = c.unmet_by_country()
     if unmet.empty:
         out.print("[green]No domestic demand is left unmet in any run.[/green]")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from corridor.coalitions.game import GameError
 from corridor.network import Network
+from corridor.validation import parse_segments, route_links
 
 SEPARATOR = ";"
 TABLES = ("supplies", "demands", "storages", "links")
@@ -59,6 +60,11 @@ def holders(net: Network, by: str = "country") -> dict[str, pd.Series]:
     ends = [node.reindex(links[end]).set_axis(links.index).map(
         lambda h: h if isinstance(h, frozenset) else frozenset()) for end in ("from", "to")]
     transit = _column(links, "transit") if by == "country" else ends[0].map(lambda _: frozenset())
+    if by == "country" and "segments" in links:  # every country a segment crosses
+        crossed = links["segments"].map(
+            lambda spec: frozenset(c for c, _ in parse_segments(spec)) if spec else frozenset())
+        transit = pd.Series([a | b for a, b in zip(transit, crossed, strict=True)],
+                            index=links.index, dtype=object)
     out["links"] = pd.Series([a | b | c | d for a, b, c, d in zip(
         _column(links, by), ends[0], ends[1], transit, strict=True)], index=links.index,
         dtype=object)
@@ -131,7 +137,17 @@ def coalition_network(net: Network, players, coalition, by: str = "country",
     mask = sum(1 << i for i, p in enumerate(players) if p in members)
     keep = {t: acc.usable(t, mask, outside) for t in TABLES}
     tables = {t: getattr(net, t)[keep[t].to_numpy(bool)] for t in TABLES}
-    return net.replace(**tables, targets=net.targets[_targets_usable(net, keep["links"])])
+    return net.replace(**tables, targets=net.targets[_targets_usable(net, keep["links"])],
+                       contracts=net.contracts[_contracts_usable(net, tables)])
+
+
+def _contracts_usable(net: Network, tables: dict[str, pd.DataFrame]) -> np.ndarray:
+    """A contract applies only when its seller, its buyer and every route link are usable."""
+    links = set(tables["links"].index)
+    return np.array([c["seller"] in tables["supplies"].index
+                     and c["buyer"] in tables["demands"].index
+                     and all(lid in links for lid in route_links(c["links"]))
+                     for _, c in net.contracts.iterrows()], dtype=bool)
 
 
 def _targets_usable(net: Network, usable_links: pd.Series) -> np.ndarray:

@@ -9,9 +9,17 @@ its links. Coalitions are visited in Gray-code order, so consecutive ones differ
 only the columns of that player's assets change bounds, and HiGHS' dual simplex restarts from the
 previous optimal basis.
 
-Welfare of S: W(S) = value of the demand S serves - supply, transport and storage cost - the
-annualised build cost of the built projects S may use; with the model's objective (which charges
-every unmet unit at its value) W(S) = sum over all demands of value x amount - objective(S).
+Welfare of S: W(S) = value of the demand S serves - supply, transport (tariffs) and storage cost
+- the annualised build cost of the built projects S may use, when only the assets S may use (and
+the outside world's) exist. A demand band is worth its price; a fixed demand is worth its `value`
+(the value of lost load), so a network with fixed demand makes the game about that value: give
+demands `price` and `elasticity` (or bands) to value them by what buyers pay. In the game a
+tariff is the price of using a pipeline, as the optimiser sees it, so W(S) follows from the LP's
+optimum and does not depend on which of several equally good routings HiGHS returns (a run's
+welfare, which counts tariffs as the transit countries' income, can: docs/model.md). With the
+model's objective, W(S) = -objective(S) + the value of all fixed demand + the build cost of the
+built projects S may not use. A contract applies only when S may use its seller, its buyer and
+every link of its route.
 The coalition's value is v(S) = W(S) - W(empty): what S adds to what the outside world
 (non-player assets, see `assets.py`) achieves without any player.
 
@@ -26,15 +34,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 
 from corridor.coalitions.assets import access, check_players, holders
 from corridor.coalitions.game import GameError, TUGame, gray_order
 from corridor.network import Network
-from corridor.optimize import build_flow_model
-from corridor.optimize.solve import new_highs, pass_model
+from corridor.optimize import FlowSolver, build_flow_model
 from corridor.periods import over_horizon
+from corridor.validation import route_links
 
 MAX_NETWORK_PLAYERS = 16  # 65,536 LPs
 BASES = ("welfare", "savings")
@@ -56,7 +63,10 @@ def restrict_carrier(net: Network, carrier: str | None) -> Network:
         raise GameError(f"carrier must be gas, oil or all, not {carrier!r}")
     tables = {t: getattr(net, t)[getattr(net, t)["carrier"] == carrier]
               for t in ("nodes", "links", "supplies", "demands", "storages", "targets")}
-    return net.replace(**tables)
+    ids = tables["supplies"].index.union(tables["demands"].index)
+    curves = net.curves[net.curves.index.isin(ids)]
+    contracts = net.contracts[net.contracts["seller"].isin(tables["supplies"].index)]
+    return net.replace(**tables, curves=curves, contracts=contracts)
 
 
 def valued(net: Network, basis: str, outside_price: dict[str, float] | None) -> Network:
@@ -117,90 +127,118 @@ class NetworkGame:
         self.outside = outside
         self._access = access(held, self.players)
         self._columns()
-        self._targets()
+        self._policy_rows()
         inputs = self.model.inputs
-        self.total_value = float(np.sum(inputs.demand_value[None, :] * inputs.demand_amount
-                                        * inputs.days[:, None]))
-        # built projects' annualised cost is the model's constant offset; a coalition pays for
-        # the built links it may use (as its own sub-network would), not for the others
+        # built projects' annualised cost is in the model's constant; a coalition pays for the
+        # built links it may use (as its own sub-network would), not for the others
         self._build_cost = over_horizon(inputs.links["build_cost"].to_numpy(float), inputs.days)
         self._link_req = self._access.required["links"].reindex(inputs.links.index).to_numpy()
         self._link_out = self._access.outsider["links"].reindex(inputs.links.index).to_numpy()
-        self.h = new_highs(options)
-        pass_model(self.h, self.model.lp)
-        self._usable = np.ones(self.model.lp.n_cols, dtype=bool)
+        self.solver = FlowSolver(self.model, options)
+        lp = self.model.lp
+        self._fixed_value = fixed_demand_value(inputs)
+        self._usable = np.ones(lp.n_cols, dtype=bool)
         self._row_usable = np.ones(len(self._row_ids), dtype=bool)
         self._empty: float | None = None
-        self.iterations = 0
+
+    @property
+    def iterations(self) -> int:
+        return self.solver.iterations
 
     def _columns(self) -> None:
         """Per LP column: the players its asset needs, and its bounds when excluded."""
-        lp = self.model.lp
+        lp, inputs = self.model.lp, self.model.inputs
         self._lower, self._upper = lp.vector("col_lower"), lp.vector("col_upper")
         self._ex_lower, self._ex_upper = self._lower.copy(), self._upper.copy()
         self._req = np.zeros(lp.n_cols, dtype=np.int64)
         self._out = np.zeros(lp.n_cols, dtype=bool)
+        owner_ids = {"supply": inputs.supply_units["supply"].to_numpy(),
+                     "unmet": inputs.demand_units["demand"].to_numpy()}
         for name, table in _TABLE.items():
             block = lp.columns[name]
             cols = block.index()
-            self._req[cols] = self._access.required[table].reindex(block.ids).to_numpy()
-            self._out[cols] = self._access.outsider[table].reindex(block.ids).to_numpy()
+            ids = owner_ids.get(name, block.ids)
+            self._req[cols] = self._access.required[table].reindex(ids).to_numpy()
+            self._out[cols] = self._access.outsider[table].reindex(ids).to_numpy()
             if name in _ZERO:
                 self._ex_upper[cols] = 0.0
             elif name == "unmet":
                 self._ex_lower[cols] = self._upper[cols]
             else:
                 self._ex_lower[cols], self._ex_upper[cols] = -np.inf, np.inf
+        req, out = self._contract_access()
+        cols = lp.columns["contract"].index()
+        self._req[cols], self._out[cols] = req, out
+        self._ex_lower[cols] = self._ex_upper[cols] = 0.0
 
-    def _targets(self) -> None:
-        """Route-target rows: their players are those of all their built links."""
+    def _contract_access(self) -> tuple[np.ndarray, np.ndarray]:
+        """A contract needs the players of its seller, its buyer and every route link."""
+        net, acc = self.network, self._access
+        req, out = [], []
+        for _, c in net.contracts.iterrows():
+            links = route_links(c["links"])
+            parts_req = [acc.required["supplies"].get(c["seller"], 0),
+                         acc.required["demands"].get(c["buyer"], 0),
+                         *acc.required["links"].reindex(links).fillna(0).astype(np.int64)]
+            parts_out = [acc.outsider["supplies"].get(c["seller"], False),
+                         acc.outsider["demands"].get(c["buyer"], False),
+                         *acc.outsider["links"].reindex(links).fillna(False).astype(bool)]
+            req.append(np.bitwise_or.reduce(np.array(parts_req, dtype=np.int64)))
+            out.append(any(parts_out))
+        return np.array(req, dtype=np.int64), np.array(out, dtype=bool)
+
+    def _policy_rows(self) -> None:
+        """Route-target and contract-volume rows: a target's players are those of all its
+        built links, a contract's those of its seller, buyer and route."""
         lp, inputs = self.model.lp, self.model.inputs
+        ids, req, out = [], [], []
+        link_req = self._access.required["links"].reindex(inputs.links.index).to_numpy()
+        link_out = self._access.outsider["links"].reindex(inputs.links.index).to_numpy()
         rows = lp.rows["target"]
-        self._row_ids = np.arange(rows.start, rows.start + rows.size, dtype=np.int32)
+        ids.append(np.arange(rows.start, rows.start + rows.size))
+        req += [np.bitwise_or.reduce(link_req[m]) if len(m) else 0
+                for m in inputs.target_members]
+        out += [bool(link_out[m].any()) for m in inputs.target_members]
+        if "contract_volume" in lp.rows:
+            rows = lp.rows["contract_volume"]
+            ids.append(np.arange(rows.start, rows.start + rows.size))
+            c_req, c_out = self._contract_access()
+            yearly = self.network.contracts.index.get_indexer(rows.ids)
+            req += list(c_req[yearly])
+            out += list(c_out[yearly])
+        self._row_ids = np.concatenate(ids).astype(np.int32)
         self._row_lower = lp.vector("row_lower")[self._row_ids]
         self._row_upper = lp.vector("row_upper")[self._row_ids]
-        req = self._access.required["links"].reindex(inputs.links.index).to_numpy()
-        out = self._access.outsider["links"].reindex(inputs.links.index).to_numpy()
-        self._row_req = np.array([np.bitwise_or.reduce(req[m]) if len(m) else 0
-                                  for m in inputs.target_members], dtype=np.int64)
-        self._row_out = np.array([bool(out[m].any()) for m in inputs.target_members], dtype=bool)
+        self._row_req = np.array(req, dtype=np.int64)
+        self._row_out = np.array(out, dtype=bool)
 
     def _usable_at(self, req: np.ndarray, out: np.ndarray, mask: int) -> np.ndarray:
         ok = (req & ~np.int64(mask)) == 0
         return ok if self.outside else ok & ~out
 
     def _impose(self, mask: int) -> None:
-        """Change only the bounds that differ from the coalition currently imposed."""
+        """Set the bounds of the assets and policy rows the coalition may not use; the solver
+        sends HiGHS only what changed since the previous coalition."""
         usable = self._usable_at(self._req, self._out, mask)
-        cols = np.flatnonzero(usable != self._usable).astype(np.int32)
-        if len(cols):
-            lower = np.where(usable[cols], self._lower[cols], self._ex_lower[cols])
-            upper = np.where(usable[cols], self._upper[cols], self._ex_upper[cols])
-            self.h.changeColsBounds(len(cols), cols, lower, upper)
-            self._usable = usable
+        data = self.solver.current.copy()
+        data.col_lower = np.where(usable, self._lower, self._ex_lower)
+        data.col_upper = np.where(usable, self._upper, self._ex_upper)
         rows_ok = self._usable_at(self._row_req, self._row_out, mask)
-        changed = np.flatnonzero(rows_ok != self._row_usable)
-        if len(changed):
-            lower = np.where(rows_ok[changed], self._row_lower[changed], -np.inf)
-            self.h.changeRowsBounds(len(changed), self._row_ids[changed], lower,
-                                    self._row_upper[changed])
-            self._row_usable = rows_ok
+        data.row_lower[self._row_ids] = np.where(rows_ok, self._row_lower, -np.inf)
+        self.solver.push(data)
 
     def welfare(self, mask: int) -> float:
-        """W(S) for a coalition bitmask: value of the demand it serves minus its costs (USD)."""
+        """W(S) for a coalition bitmask (USD over the horizon; see the module docstring)."""
         self._impose(int(mask))
-        self.h.run()
-        status = self.h.getModelStatus()
-        info = self.h.getInfo()
-        self.iterations += max(int(info.simplex_iteration_count), 0)
-        if status != highspy.HighsModelStatus.kOptimal:
+        status = self.solver.run()
+        if status != "optimal":
             raise CoalitionSolveError(
                 f"the LP of coalition {self.label(mask)} ended with HiGHS status "
-                f"'{self.h.modelStatusToString(status)}'; no coalition values are reported "
-                "(check route targets and storage end levels with `corridor run`)")
-        flows = float(info.objective_function_value) - self.model.lp.offset
+                f"'{self.solver.message()}'; no coalition values are reported "
+                "(check route targets, contracts and storage end levels with `corridor run`)")
         usable = self._usable_at(self._link_req, self._link_out, mask)
-        return self.total_value - flows - float(self._build_cost[usable].sum())
+        unused_build = float(self._build_cost[~usable].sum())
+        return self.solver.objective_welfare() + unused_build + self._fixed_value
 
     def label(self, mask: int) -> str:
         return "+".join(p for i, p in enumerate(self.players) if mask >> i & 1) or "{}"
@@ -235,18 +273,24 @@ def coalition_values(net: Network, players, **options) -> CoalitionValues:
     return NetworkGame(net, players, **options).solve_all()
 
 
+def fixed_demand_value(inputs) -> float:
+    """USD over the horizon that all fixed demand is worth at its value: the game counts a
+    fixed demand served at that value (its shortage is what it would cost unserved)."""
+    fixed = inputs.unit_fixed
+    return float(np.sum(inputs.unit_amount[:, fixed] * inputs.unit_value[fixed]
+                        * inputs.days[:, None]))
+
+
 def welfare_from_scratch(net: Network, periods: int = 1) -> float:
-    """W of a whole network by a cold `optimize` run: sum of value x amount - objective."""
+    """W of a whole network by a cold `optimize` run: minus its objective (tariffs as costs)
+    plus the value of its fixed demand."""
     from corridor.optimize import optimize
     from corridor.optimize.inputs import ModelInputs
 
     results = optimize(net, periods)
     if not results.optimal:
         raise CoalitionSolveError(f"network {net.name}: status {results.status}")
-    inputs = ModelInputs.from_network(net, periods)
-    total = float(np.sum(inputs.demand_value[None, :] * inputs.demand_amount
-                         * inputs.days[:, None]))
-    return total - results.objective
+    return -results.objective + fixed_demand_value(ModelInputs.from_network(net, periods))
 
 
 __all__ = ["NetworkGame", "CoalitionValues", "CoalitionSolveError", "coalition_values",

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import pandas as pd
 
@@ -41,8 +40,7 @@ from corridor.coalitions.assets import coalition_network
 from corridor.coalitions.game import GameError
 from corridor.coalitions.network_game import CoalitionSolveError, restrict_carrier
 from corridor.network import Network
-from corridor.optimize import build_flow_model, optimize
-from corridor.optimize.solve import new_highs, pass_model
+from corridor.optimize import FlowSolver, build_flow_model, optimize
 
 N1_COLUMNS = ["EP", "P", "S", "LNG", "I", "I_infrastructure", "D_max", "N-1"]
 MODES = ("cooperative", "own demand first")
@@ -164,10 +162,12 @@ def n_minus_one(net: Network, countries=None) -> pd.DataFrame:
 
 def peak_day(net: Network) -> Network:
     """One peak day of the gas network: profiles at their peak, storages as supplies at their
-    withdrawal rate (a day cannot run a storage's annual cycle), no route targets."""
+    withdrawal rate (a day cannot run a storage's annual cycle), no route targets or contracts.
+    Security is about physical quantities: demand is fixed at its amount (price responses and
+    bands are dropped) and a supply offers its capacity."""
     gas = gas_network(net)
     demands = gas.demands.assign(amount=gas.demands["amount"] * _peak(gas.demands, gas.profiles),
-                                 profile="")
+                                 profile="", price=np.nan, elasticity=np.nan)
     supplies = gas.supplies.assign(
         capacity=gas.supplies["capacity"] * _peak(gas.supplies, gas.profiles), profile="")
     links = gas.links.assign(capacity=gas.links["capacity"] * _peak(gas.links, gas.profiles),
@@ -182,7 +182,8 @@ def peak_day(net: Network) -> Network:
                              index=st.index).reindex(columns=supplies.columns)
     supplies = pd.concat([supplies, as_supply]) if len(st) else supplies
     return gas.replace(demands=demands, supplies=supplies, links=links,
-                       storages=st.iloc[0:0], targets=gas.targets.iloc[0:0])
+                       storages=st.iloc[0:0], targets=gas.targets.iloc[0:0],
+                       curves=gas.curves.iloc[0:0], contracts=gas.contracts.iloc[0:0])
 
 
 def disrupt(day: Network, infra: Infrastructure | None) -> Network:
@@ -230,20 +231,17 @@ def own_first(day: Network, countries: list[str]) -> pd.Series:
 
 
 def _solve_capped(day: Network, unmet_cap: pd.Series) -> pd.Series:
-    """Least cost with an upper bound on each demand's unmet amount."""
-    model = build_flow_model(day, 1)
-    lp = model.lp
-    block = lp.columns["unmet"]
-    cols = block.index()[0].astype(np.int32)
-    h = new_highs()
-    pass_model(h, lp)
-    h.changeColsBounds(len(cols), cols, np.zeros(len(cols)),
-                       unmet_cap.reindex(block.ids).to_numpy(float))
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    """Least cost with an upper bound on each demand's unmet amount (the peak day's demands
+    are fixed, one unit each)."""
+    solver = FlowSolver(build_flow_model(day, 1))
+    data = solver.current.copy()
+    ids = solver.model.inputs.demand_units["demand"]
+    data.col_upper[solver.columns("unmet")[0]] = unmet_cap.reindex(ids).to_numpy(float)
+    if solver.run(data) != "optimal":
         raise CoalitionSolveError("the own-demand-first LP ended with status "
-                                  f"'{h.modelStatusToString(h.getModelStatus())}'")
-    return block.unpack(np.asarray(h.getSolution().col_value)).iloc[0]
+                                  f"'{solver.message()}'")
+    block = solver.lp.columns["unmet"]
+    return block.unpack(solver.x()).iloc[0].set_axis(ids.to_numpy())
 
 
 def pipelines(net: Network) -> list[Infrastructure]:

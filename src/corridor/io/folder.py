@@ -103,8 +103,9 @@ def write_network(net: Network, path: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in TABLES.items():
         df = getattr(net, name).reset_index()
-        derived = [c for c in df.columns if c != "id" and table.column(c) is None]
-        df = df.drop(columns=derived)  # e.g. a supply's carrier, which its node gives
+        derived = [c for c in ("carrier", "kind") if c in df.columns and table.column(c) is None
+                   and name not in ("nodes", "links")]
+        df = df.drop(columns=derived)  # a supply's carrier (its node gives it), a band's kind
         df.to_csv(folder / table.file, index=False)
     if net.profiles.shape[1] > 0:
         net.profiles.reset_index().to_csv(folder / PROFILES_FILE, index=False)

@@ -1,11 +1,15 @@
-"""Constraint families of the flow LP: node balance, storage continuity, route targets."""
+"""Constraint families of the flow LP: node balance, storage continuity, route targets and
+contracts."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from corridor.optimize.inputs import ModelInputs
 from corridor.optimize.lp import Block, LinearProgram
+from corridor.optimize.variables import suspended_contracts
+from corridor.validation import parse_route
 
 
 def _node_rows(balance: Block, nodes: np.ndarray) -> np.ndarray:
@@ -20,9 +24,7 @@ def node_balance(lp: LinearProgram, inputs: ModelInputs, forward: Block, reverse
     A link's loss applies in either direction: what arrives is (1 - loss) x what entered.
     The duals of these rows are the nodal prices.
     """
-    n_nodes = len(inputs.node_ids)
-    demand = np.zeros((inputs.n_periods, n_nodes))
-    np.add.at(demand.T, inputs.demand_node, inputs.demand_amount.T)
+    demand = node_demand(inputs, inputs.unit_amount)
     # Diagnosis prefers blaming targets and storage end levels (volumes) over physics: a unit
     # of imbalance weighs as ten times the volume it represents over its period.
     balance = lp.add_constraints("balance", inputs.node_ids, demand, demand,
@@ -38,6 +40,14 @@ def node_balance(lp: LinearProgram, inputs: ModelInputs, forward: Block, reverse
     lp.add_terms(_node_rows(balance, inputs.storage_node), withdraw.index(), 1.0)
     lp.add_terms(_node_rows(balance, inputs.storage_node), inject.index(), -1.0)
     return balance
+
+
+def node_demand(inputs: ModelInputs, unit_amount: np.ndarray) -> np.ndarray:
+    """(periods, nodes) sum of the demand units' quantities at each node: the balance rows'
+    right-hand side."""
+    demand = np.zeros((inputs.n_periods, len(inputs.node_ids)))
+    np.add.at(demand.T, inputs.demand_node, unit_amount.T)
+    return demand
 
 
 def storage_continuity(lp: LinearProgram, inputs: ModelInputs, inject: Block, withdraw: Block,
@@ -77,3 +87,61 @@ def flow_targets(lp: LinearProgram, inputs: ModelInputs, forward: Block) -> Bloc
         lp.add_terms(np.full(cols.shape, rows.start + k), cols,
                      np.broadcast_to(inputs.days[:, None], cols.shape))
     return rows
+
+
+def contract_rows(lp: LinearProgram, inputs: ModelInputs, contract: Block, supply: Block,
+                  unmet: Block, forward: Block) -> None:
+    """A contract's volume is produced by its seller, carried forward on every step of its
+    route (on any of a step's parallel links) and taken by its buyer (per period, summed over
+    the contracts that share each);
+    a contract priced per year keeps its annual average rate within [min, max]."""
+    table = inputs.network.contracts
+    if table.empty:
+        return
+    net = inputs.network
+    k = np.arange(len(table))
+    seller = net.supplies.index.get_indexer(table["seller"])
+    buyer = net.demands.index.get_indexer(table["buyer"])
+    sellers, buyers = np.unique(seller), np.unique(buyer)
+    rows = lp.add_constraints("contract_seller", net.supplies.index[sellers], -np.inf, 0.0)
+    at = np.searchsorted(sellers, seller)
+    lp.add_terms(rows.index(at), contract.index(k), 1.0)
+    units = np.flatnonzero(np.isin(inputs.supply_parent, sellers))
+    lp.add_terms(rows.index(np.searchsorted(sellers, inputs.supply_parent[units])),
+                 supply.index(units), -1.0)
+    rows = lp.add_constraints("contract_buyer", net.demands.index[buyers], -np.inf,
+                              buyer_capacity(inputs, inputs.unit_amount, buyers))
+    lp.add_terms(rows.index(np.searchsorted(buyers, buyer)), contract.index(k), 1.0)
+    units = np.flatnonzero(np.isin(inputs.demand_parent, buyers))
+    lp.add_terms(rows.index(np.searchsorted(buyers, inputs.demand_parent[units])),
+                 unmet.index(units), 1.0)
+    link_pos = pd.Series(np.arange(len(inputs.links)), index=inputs.links.index)
+    steps: dict[tuple[int, ...], list[int]] = {}  # a route step's built links -> its contracts
+    for c, spec in enumerate(table["links"]):
+        for step in parse_route(spec):
+            built = tuple(sorted(int(link_pos[lid]) for lid in step if lid in link_pos.index))
+            if built:  # a step with no built link was handled by the contract's bounds
+                steps.setdefault(built, []).append(c)
+    labels = ["+".join(inputs.links.index[list(step)]) for step in steps]
+    rows = lp.add_constraints("contract_route", labels, -np.inf, 0.0)
+    for r, (step, members) in enumerate(steps.items()):
+        lp.add_terms(rows.index([r]), contract.index(members), 1.0)
+        lp.add_terms(rows.index([r]), forward.index(list(step)), -1.0)
+    yearly = np.flatnonzero((table["per"] == "year").to_numpy())
+    total = inputs.days.sum()
+    minimum = np.where(suspended_contracts(inputs), 0.0, table["min"].to_numpy(float))
+    rows = lp.add_constraints("contract_volume", table.index[yearly], minimum[yearly] * total,
+                              table["max"].to_numpy(float)[yearly] * total, n_periods=1,
+                              elastic_weight=1.0)
+    for j, c in enumerate(yearly):
+        cols = contract.index([c])[:, 0]
+        lp.add_terms(np.full(cols.shape, rows.start + j), cols, inputs.days)
+
+
+def buyer_capacity(inputs: ModelInputs, unit_amount: np.ndarray, buyers: np.ndarray) -> np.ndarray:
+    """(periods, buyers) all the units of each contract buyer could take."""
+    out = np.zeros((inputs.n_periods, len(buyers)))
+    units = np.flatnonzero(np.isin(inputs.demand_parent, buyers))
+    np.add.at(out.T, np.searchsorted(buyers, inputs.demand_parent[units]), unit_amount[:, units].T)
+    return out
+

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from corridor.network import Network
+from corridor.optimize.bands import demand_units, supply_units
 from corridor.periods import period_days, resample
 
 
@@ -25,7 +26,11 @@ def _profile_grid(table: pd.DataFrame, profiles: pd.DataFrame) -> np.ndarray:
 
 @dataclass
 class ModelInputs:
-    """Arrays for one optimisation of `network` over `days` (one entry per period)."""
+    """Arrays for one optimisation of `network` over `days` (one entry per period).
+
+    Supplies and demands enter as *units* (`bands.py`): one per supply or demand, or one per
+    price band. Unit arrays are indexed like `supply_units` / `demand_units`.
+    """
 
     network: Network
     days: np.ndarray
@@ -36,11 +41,18 @@ class ModelInputs:
     link_capacity: np.ndarray  # (T, L) forward, base units per day
     link_reverse_capacity: np.ndarray  # (T, L)
     reversible: np.ndarray  # positions of links with reverse capacity
-    supply_node: np.ndarray
-    supply_capacity: np.ndarray  # (T, S)
-    demand_node: np.ndarray
-    demand_amount: np.ndarray  # (T, D)
-    demand_value: np.ndarray  # (D,) USD per base unit unmet
+    supply_units: pd.DataFrame  # index: unit label; columns supply, quantity, price
+    supply_parent: np.ndarray  # (Us,) position of each unit's supply in network.supplies
+    supply_node: np.ndarray  # (Us,)
+    supply_capacity: np.ndarray  # (T, Us) base units per day
+    supply_cost: np.ndarray  # (Us,) USD per base unit
+    demand_units: pd.DataFrame  # index: unit label; columns demand, quantity, price, fixed
+    demand_parent: np.ndarray  # (Ud,) position of each unit's demand in network.demands
+    demand_node: np.ndarray  # (Ud,)
+    unit_amount: np.ndarray  # (T, Ud) base units per day each demand unit may take
+    unit_value: np.ndarray  # (Ud,) USD per base unit: a band's price, a fixed demand's VoLL
+    unit_fixed: np.ndarray  # (Ud,) bool: unserved is a shortage (fixed demand)
+    demand_amount: np.ndarray  # (T, D) per demand: amount (all bands for curves) x profile
     storage_node: np.ndarray
     target_members: list[np.ndarray]  # link positions per target
     target_minimum: np.ndarray  # base units per day, averaged over the horizon
@@ -57,9 +69,23 @@ class ModelInputs:
         links = net.active_links()
         availability = _profile_grid(links, profiles)
         link_pos = pd.Series(np.arange(len(links)), index=links.index)
-        value = net.demand_value().to_numpy(float)
         members = [link_pos.reindex(spec.split()).dropna().to_numpy(int)
                    for spec in net.targets["links"]]
+        supplies, demands = net.supplies, net.demands
+        s_units, d_units = supply_units(net), demand_units(net)
+        s_parent = pd.Series(np.arange(len(supplies)), index=supplies.index)[
+            s_units["supply"]].to_numpy()
+        d_parent = pd.Series(np.arange(len(demands)), index=demands.index)[
+            d_units["demand"]].to_numpy()
+        supply_profile = _profile_grid(supplies, profiles)
+        demand_profile = _profile_grid(demands, profiles)
+        unit_amount = d_units["quantity"].to_numpy(float) * demand_profile[:, d_parent]
+        reference = demands["amount"].to_numpy(float).copy()
+        has_curve = demands.index.isin(net.curves.index[net.curves["kind"] == "demand"]
+                                       if len(net.curves) else [])
+        if has_curve.any():  # a demand given only by bands: its amount is all its bands
+            total = d_units.groupby("demand")["quantity"].sum()
+            reference[has_curve] = total.reindex(demands.index[has_curve]).to_numpy()
         return cls(
             network=net,
             days=days,
@@ -70,13 +96,18 @@ class ModelInputs:
             link_capacity=links["capacity"].to_numpy(float) * availability,
             link_reverse_capacity=links["reverse_capacity"].to_numpy(float) * availability,
             reversible=np.flatnonzero(links["reverse_capacity"].to_numpy(float) > 0),
-            supply_node=position[net.supplies["node"]].to_numpy(),
-            supply_capacity=net.supplies["capacity"].to_numpy(float)
-            * _profile_grid(net.supplies, profiles),
-            demand_node=position[net.demands["node"]].to_numpy(),
-            demand_amount=net.demands["amount"].to_numpy(float)
-            * _profile_grid(net.demands, profiles),
-            demand_value=value,
+            supply_units=s_units,
+            supply_parent=s_parent,
+            supply_node=position[supplies["node"]].to_numpy()[s_parent],
+            supply_capacity=s_units["quantity"].to_numpy(float) * supply_profile[:, s_parent],
+            supply_cost=s_units["price"].to_numpy(float),
+            demand_units=d_units,
+            demand_parent=d_parent,
+            demand_node=position[demands["node"]].to_numpy()[d_parent],
+            unit_amount=unit_amount,
+            unit_value=d_units["price"].to_numpy(float),
+            unit_fixed=d_units["fixed"].to_numpy(bool),
+            demand_amount=reference * demand_profile,
             storage_node=position[net.storages["node"]].to_numpy(),
             target_members=members,
             target_minimum=net.targets["minimum"].to_numpy(float),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from corridor.network import Network
 from corridor.optimize import constraints, variables
 from corridor.optimize.inputs import ModelInputs
@@ -24,21 +26,32 @@ class FlowModel:
 
 
 def build_flow_model(net: Network, n_periods: int = 1) -> FlowModel:
-    """Minimise supply cost + tariffs + storage cost + value of unmet demand over the year, plus
-    the (constant) annualised build cost of built projects."""
+    """Minimise minus the total surplus over the year: supply, transport and storage cost, the
+    annualised build cost of built projects and the cost of shortages, less the value of the
+    demand bands served (docs/model.md). The objective is therefore -welfare."""
     inputs = ModelInputs.from_network(net, n_periods)
     lp = LinearProgram(n_periods)
     forward, reverse = variables.link_flows(lp, inputs)
     supply = variables.supply(lp, inputs)
     unmet = variables.unmet_demand(lp, inputs)
     inject, withdraw, level = variables.storage(lp, inputs)
+    contract = variables.contracts(lp, inputs)
     constraints.node_balance(lp, inputs, forward, reverse, supply, unmet, inject, withdraw)
     constraints.storage_continuity(lp, inputs, inject, withdraw, level)
     constraints.flow_targets(lp, inputs, forward)
-    lp.offset = build_costs(inputs)
+    constraints.contract_rows(lp, inputs, contract, supply, unmet, forward)
+    lp.offset = build_costs(inputs) - band_value(inputs, inputs.unit_amount)
     return FlowModel(lp, inputs)
 
 
 def build_costs(inputs: ModelInputs) -> float:
     """Annualised build cost of the built links that carry one, for the modelled days."""
     return float(over_horizon(inputs.links["build_cost"].sum(), inputs.days))
+
+
+def band_value(inputs: ModelInputs, unit_amount: np.ndarray) -> float:
+    """USD over the horizon that the price-responsive demand units would be worth if all were
+    served; the `unmet` columns subtract what is not, so the objective is cost - value served."""
+    responsive = ~inputs.unit_fixed
+    return float(np.sum(unit_amount[:, responsive] * inputs.unit_value[responsive]
+                        * inputs.days[:, None]))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from corridor.network import Network
+from corridor.optimize import accounts
 from corridor.optimize.solve import Violation
 from corridor.periods import over_horizon
 
@@ -56,6 +57,12 @@ class Results:
     stats: dict = field(default_factory=dict)
     message: str = ""
     demand: np.ndarray | None = None  # (periods x demands) amounts the model was built with
+    unit_supply: pd.DataFrame | None = None  # (periods x supply units) produced per day
+    unit_served: pd.DataFrame | None = None  # (periods x demand units) taken per day
+    supply_units: pd.DataFrame | None = None  # the units' table (bands.supply_units)
+    demand_units: pd.DataFrame | None = None  # the units' table (bands.demand_units)
+    contracts: pd.DataFrame | None = None  # (periods x contracts) delivered per day
+    contract_shadow: pd.Series | None = None  # USD per base unit the volume band costs
 
     @property
     def optimal(self) -> bool:
@@ -71,11 +78,28 @@ class Results:
         return self.flows_forward - self.flows_reverse
 
     def served(self) -> pd.DataFrame:
-        """Demand served per period (base units per day)."""
-        return self.demand_amount() - self.unmet
+        """Demand served per period (base units per day), all bands of a demand together."""
+        return self.unit_served.T.groupby(self.demand_units["demand"]).sum().T.reindex(
+            columns=self.network.demands.index, fill_value=0.0)
+
+    def supplied(self) -> pd.DataFrame:
+        """Production per supply and period (base units per day), all its bands together."""
+        return self.supply
+
+    def unit_amount(self) -> pd.DataFrame:
+        """What each demand unit could take per period (base units per day)."""
+        return self.unit_served + self._unit_unmet()
+
+    def _unit_unmet(self) -> pd.DataFrame:
+        from corridor.optimize.inputs import ModelInputs  # local: avoids a cycle at import
+
+        amount = ModelInputs.from_network(self.network, self.n_periods).unit_amount
+        return pd.DataFrame(amount, index=self.unit_served.index,
+                            columns=self.unit_served.columns) - self.unit_served
 
     def demand_amount(self) -> pd.DataFrame:
-        """Demand per period after profiles (base units per day)."""
+        """Demand per period after profiles (base units per day): a demand's `amount`, or all
+        its bands when it is given by bands only."""
         if self.demand is None:
             from corridor.optimize.inputs import ModelInputs  # local: avoids a cycle at import
 
@@ -83,14 +107,25 @@ class Results:
         return pd.DataFrame(self.demand, index=self.unmet.index, columns=self.unmet.columns)
 
     def welfare(self) -> float:
-        """USD over the horizon: value of served demand minus supply, transport and storage cost.
+        """Total surplus, USD over the horizon: value of the demand bands served minus supply,
+        storage and build cost and the cost of shortages. Shippers pay tariffs, so flows follow
+        them and the objective charges them; to the region they are the transit countries'
+        income, so welfare = tariff revenue - objective (docs/model.md). `welfare_by` splits it
+        by country or owner."""
+        return float(self.tariff_revenue().sum()) - float(self.objective)
 
-        The objective charges every unit of unmet demand at its value, so welfare is the value of
-        all demand minus the objective; unlike the objective it is comparable when a scenario
-        adds demand.
-        """
-        value = self.network.demand_value()
-        return float((self.volume(self.demand_amount()) * value).sum() - self.objective)
+    @_memo
+    def ledger(self) -> pd.DataFrame:
+        """Every money entry of the run (accounts.ledger)."""
+        return accounts.ledger(self)
+
+    def welfare_by(self, by: str = "country") -> pd.DataFrame:
+        """Welfare components, welfare and money details per country or per owner (USD)."""
+        return accounts.welfare_table(self.ledger(), by)
+
+    def identity_gap(self) -> float:
+        """Relative gap between the sum of the welfare components and `welfare()`."""
+        return accounts.identity_gap(self.ledger(), self.welfare())
 
     @_memo
     def utilisation(self) -> pd.DataFrame:
@@ -106,8 +141,9 @@ class Results:
         """Total over the horizon of a per-day table (base units): sum of rate x days."""
         return table.mul(self.days, axis=0).sum()
 
-    def _spread(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Unit margin (USD per base unit) beyond the tariff, forward and reverse, per link."""
+    def spreads(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Unit margin (USD per base unit) beyond the tariff, forward and reverse, per link:
+        what a unit entering is worth on arrival (after losses) minus its price and tariff."""
         links = self.network.links
         p_from = self.prices.reindex(columns=links["from"]).to_numpy()
         p_to = self.prices.reindex(columns=links["to"]).to_numpy()
@@ -120,9 +156,10 @@ class Results:
 
     @_memo
     def congestion_rent(self) -> pd.Series:
-        """Per link, USD over the horizon: flow x (price difference beyond the tariff)."""
-        fwd, rev = self._spread()
-        rent = (self.flows_forward * fwd.clip(lower=0) + self.flows_reverse * rev.clip(lower=0))
+        """Per link, USD over the horizon: flow x (price spread beyond the tariff); negative
+        where a target or contract forces flow against the spread."""
+        fwd, rev = self.spreads()
+        rent = self.flows_forward * fwd.fillna(0.0) + self.flows_reverse * rev.fillna(0.0)
         return rent.mul(self.days, axis=0).sum()
 
     @_memo
@@ -137,46 +174,34 @@ class Results:
         built = links["status"].eq("operating")
         return over_horizon(links["build_cost"].where(built, 0.0), self.days)
 
-    def link_country(self) -> pd.Series:
-        """The country that earns a link's revenue: its `country`, else its `from` node's."""
-        links = self.network.links
-        own = links["country"].where(links["country"] != "")
-        return own.fillna(self.network.nodes["country"].reindex(links["from"]).set_axis(
-            links.index)).fillna("")
-
-    @_memo
     def money_by_country(self) -> pd.DataFrame:
-        """USD over the horizon per country: production cost and revenue, consumers' bill,
-        transport (transit) revenue, congestion rent, build cost of built projects, and the value
-        of unmet demand."""
-        net = self.network
-        supplies, demands = net.supplies, net.demands
-        price_at = self.prices.reindex(columns=supplies["node"]).to_numpy()
-        produced = self.supply
-        rows = {
-            "production_cost": self.volume(produced) * supplies["cost"],
-            "producer_revenue": (produced * price_at).mul(self.days, axis=0).sum(),
-        }
-        served = self.served()
-        demand_price = self.prices.reindex(columns=demands["node"]).to_numpy()
-        value = net.demand_value()
-        frames = [
-            pd.DataFrame({"country": supplies["country"], **rows}),
-            pd.DataFrame({
-                "country": demands["country"],
-                "consumer_payment": (served * demand_price).mul(self.days, axis=0).sum(),
-                "unmet_cost": self.volume(self.unmet) * value,
-            }),
-            pd.DataFrame({
-                "country": self.link_country(),
-                "transport_revenue": self.tariff_revenue(),
-                "congestion_rent": self.congestion_rent(),
-                "build_cost": self.build_cost(),
-            }),
-        ]
-        table = pd.concat(frames).fillna(0.0).groupby("country").sum()
-        table.index = table.index.where(table.index != "", "(none)")
-        return table
+        """USD over the horizon per country: welfare components, welfare and details."""
+        return self.welfare_by("country")
+
+    def money_by_owner(self) -> pd.DataFrame:
+        """USD over the horizon per owner (a row's `owner`, else its country)."""
+        return self.welfare_by("owner")
+
+    def fuel_by_country(self) -> pd.DataFrame:
+        """Volume lost in transport (compressor fuel) per country and carrier over the horizon,
+        split by each link's segments (base units)."""
+        links = self.network.links
+        lost = self.volume(self.flows_forward + self.flows_reverse) * links["loss"]
+        shares = accounts.link_shares(self.network)
+        frame = pd.DataFrame({"country": shares["country"].replace("", "(none)"),
+                              "carrier": links["carrier"].reindex(shares["link"]).to_numpy(),
+                              "fuel": lost.reindex(shares["link"]).to_numpy()
+                              * shares["share"].to_numpy()})
+        return frame.groupby(["country", "carrier"])["fuel"].sum().unstack(fill_value=0.0)
+
+    def contract_table(self) -> pd.DataFrame:
+        """Per contract: seller, buyer, price, volume over the horizon, contract revenue beside
+        the same volume at the buyer's nodal price, take-or-pay payment, transfer to the seller
+        and the shadow price of its volume band (USD per base unit; > 0: the minimum binds)."""
+        ct = self.network.contracts
+        money = accounts.contract_money(self)
+        return pd.concat([ct[["seller", "buyer", "price"]], money,
+                          self.contract_shadow.rename("shadow_price")], axis=1)
 
     def bottlenecks(self, n: int = 10) -> pd.DataFrame:
         """The `n` most utilised links: mean and peak utilisation, flow and congestion rent."""
@@ -208,12 +233,55 @@ class Results:
                 what = "lacks" if v.amount > 0 else "cannot send away"
                 lines.append(f"Node {v.element} {what} {format_rate(abs(v.amount), carrier)} "
                              f"in period {v.period}.")
+            elif v.block.startswith("contract"):
+                lines.append(self._explain_contract(v))
             else:
                 carrier = net.storages.at[v.element, "carrier"]
                 lines.append(f"Storage {v.element} cannot reach its required level in period "
                              f"{v.period}: off by {abs(v.amount):,.1f} "
                              f"{BASE_AMOUNT[carrier]}.")
         return lines
+
+    def _welfare_dict(self) -> dict | None:
+        """Totals and per-country welfare components (USD over the horizon)."""
+        if not self.optimal:
+            return None
+        table = self.welfare_by("country")
+
+        def row(values: pd.Series) -> dict:
+            return {str(k): _num(v) for k, v in values.items()}
+
+        return {"total": _num(self.welfare()), "components": row(table.sum()),
+                "identity_gap": _num(self.identity_gap()),
+                "by_country": {str(c): row(r) for c, r in table.iterrows()},
+                "by_owner": {str(c): row(r) for c, r in self.welfare_by("owner").iterrows()}}
+
+    def _contracts_dict(self) -> dict:
+        if not self.optimal or self.network.contracts.empty:
+            return {}
+        table = self.contract_table()
+        return {str(cid): {k: (_num(v) if isinstance(v, (int, float, np.floating)) else str(v))
+                           for k, v in r.items()} for cid, r in table.iterrows()}
+
+    def _explain_contract(self, v: Violation) -> str:
+        """A contract row that cannot be met, naming the contracts it concerns."""
+        from corridor.units import format_rate
+
+        ct, total_days = self.network.contracts, float(self.days.sum())
+        column = {"contract_seller": "seller", "contract_buyer": "buyer"}.get(v.block)
+        if v.block == "contract_volume":
+            carrier = self.network.supplies.at[ct.at[v.element, "seller"], "carrier"]
+            return (f"Contract {v.element} cannot deliver its minimum "
+                    f"({format_rate(ct.at[v.element, 'min'], carrier)}): short by "
+                    f"{format_rate(abs(v.amount) / total_days, carrier)}.")
+        if column is None:  # a route link
+            who = ct.index[[v.element in spec.split() for spec in ct["links"]]]  # a route step
+            what = f"link {v.element} cannot carry"
+        else:
+            who = ct.index[ct[column] == v.element]
+            what = f"{column} {v.element} cannot " + ("produce" if column == "seller" else "take")
+        return (f"Contract(s) {', '.join(who)}: {what} the contracted volume in period "
+                f"{v.period} (short by {abs(v.amount):,.3f} base units per day).")
 
     def to_dict(self) -> dict:
         """The run document of docs/data-contract.md (NaN becomes null)."""
@@ -227,11 +295,16 @@ class Results:
             "periods": self.n_periods,
             "days": [float(d) for d in self.days],
             "units": {"flow": "base unit per day (gas mcm/d, oil kt/d)",
-                      "price": "USD per base unit (USD/mcm, USD/kt)", "money": "USD"},
+                      "price": "USD per base unit (USD/mcm, USD/kt)",
+                      "money": "USD over the horizon"},
             "flows": series(self.flows),
             "unmet": series(self.unmet),
             "prices": series(self.prices),
             "supply": series(self.supply),
+            "supplied": series(self.supply),
+            "served": series(self.served()),
+            "welfare": self._welfare_dict(),
+            "contracts": self._contracts_dict(),
             "storage_level": series(self.storage_level),
             "violations": [v.__dict__ for v in self.violations],
             "diagnosis": self.explain_violations(),

@@ -7,7 +7,6 @@ rows that could not be satisfied and by how much.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +52,7 @@ class Solution:
     iterations: int
     violations: list[Violation] = field(default_factory=list)
     message: str = ""
+    col_dual: np.ndarray | None = None  # reduced costs (USD per unit of each column)
 
 
 def new_highs(options: dict | None = None) -> highspy.Highs:
@@ -95,30 +95,17 @@ def pass_model(h: highspy.Highs, lp: LinearProgram, matrix: sp.csc_matrix | None
         raise SolverError("HiGHS rejected the model (inconsistent bounds or matrix)")
 
 
-def solve(lp: LinearProgram, options: dict | None = None) -> Solution:
-    """Solve the LP; on infeasibility, attach the violated rows found by an elastic re-solve."""
-    h = new_highs(options)
-    pass_model(h, lp)
-    start = time.perf_counter()
-    h.run()
-    seconds = time.perf_counter() - start
-    status = _STATUS.get(h.getModelStatus(), "error")
-    info = h.getInfo()
-    if status != "optimal":
-        message = h.modelStatusToString(h.getModelStatus())
-        violations = diagnose(lp, options) if status == "infeasible" else []
-        return Solution(status, float("nan"), np.zeros(lp.n_cols), np.zeros(lp.n_rows), seconds,
-                        int(info.simplex_iteration_count), violations, message)
-    sol = h.getSolution()
-    return Solution(status, float(info.objective_function_value), np.asarray(sol.col_value),
-                    np.asarray(sol.row_dual), seconds,
-                    int(max(info.simplex_iteration_count, 0) + max(info.ipm_iteration_count, 0)))
+def diagnose(lp: LinearProgram, options: dict | None = None, data=None) -> list[Violation]:
+    """Minimise the weighted violation of all rows; the rows that stay violated are the culprits.
 
-
-def diagnose(lp: LinearProgram, options: dict | None = None) -> list[Violation]:
-    """Minimise the weighted violation of all rows; the rows that stay violated are the culprits."""
+    `data` (an `LPData`) replaces the LP's own bounds, for a model that was changed since it was
+    built (a sweep draw, a coalition)."""
     a = lp.matrix()
     lower, upper = lp.vector("row_lower"), lp.vector("row_upper")
+    col_lower, col_upper = lp.vector("col_lower"), lp.vector("col_upper")
+    if data is not None:
+        lower, upper = data.row_lower, data.row_upper
+        col_lower, col_upper = data.col_lower, data.col_upper
     up_rows = np.flatnonzero(np.isfinite(lower))  # slack that raises a row's activity
     down_rows = np.flatnonzero(np.isfinite(upper))  # slack that lowers it
     slacks = sp.hstack([
@@ -130,8 +117,8 @@ def diagnose(lp: LinearProgram, options: dict | None = None) -> list[Violation]:
     n_slack = slacks.shape[1]
     weight = lp.vector("row_weight")
     elastic = LinearProgram(lp.n_periods)  # no offset: only the violation counts
-    elastic.add_variables("original", np.arange(lp.n_cols), lp.vector("col_lower"),
-                          lp.vector("col_upper"), 0.0, n_periods=1)
+    elastic.add_variables("original", np.arange(lp.n_cols), col_lower, col_upper, 0.0,
+                          n_periods=1)
     elastic.add_variables("slack", np.arange(n_slack), 0.0, np.inf,
                           np.concatenate([weight[up_rows], weight[down_rows]]), n_periods=1)
     elastic.add_constraints("rows", np.arange(lp.n_rows), lower, upper, n_periods=1)

@@ -5,8 +5,13 @@ Costs are in USD over the whole period: a rate (per day) times the period's days
 
 from __future__ import annotations
 
+import numpy as np
+
 from corridor.optimize.inputs import ModelInputs
 from corridor.optimize.lp import Block, LinearProgram
+from corridor.validation import parse_route
+
+CONTRACT_PREFERENCE = 0.01  # USD per base unit: far below any price, above solver tolerances
 
 
 def _per_period(inputs: ModelInputs, unit_cost):
@@ -27,16 +32,51 @@ def link_flows(lp: LinearProgram, inputs: ModelInputs) -> tuple[Block, Block]:
 
 
 def supply(lp: LinearProgram, inputs: ModelInputs) -> Block:
-    """Production of each supply, up to its (profiled) capacity, at its unit cost."""
-    net = inputs.network
-    return lp.add_variables("supply", net.supplies.index, 0.0, inputs.supply_capacity,
-                            _per_period(inputs, net.supplies["cost"].to_numpy(float)))
+    """Production of each supply unit (a supply, or one of its bands), up to its (profiled)
+    quantity, at its marginal cost."""
+    return lp.add_variables("supply", inputs.supply_units.index, 0.0, inputs.supply_capacity,
+                            _per_period(inputs, inputs.supply_cost))
 
 
 def unmet_demand(lp: LinearProgram, inputs: ModelInputs) -> Block:
-    """Demand left unserved, up to the whole demand, at its value of lost load."""
-    return lp.add_variables("unmet", inputs.network.demands.index, 0.0, inputs.demand_amount,
-                            _per_period(inputs, inputs.demand_value))
+    """What each demand unit does not take, up to its whole quantity, at the unit's value.
+
+    For a band this is the value its buyers forgo (the model adds back the value of every band
+    as a constant, so the objective is minus the surplus); for a fixed demand it is the shortage
+    at its value of lost load.
+    """
+    return lp.add_variables("unmet", inputs.demand_units.index, 0.0, inputs.unit_amount,
+                            _per_period(inputs, inputs.unit_value))
+
+
+def suspended_contracts(inputs: ModelInputs) -> np.ndarray:
+    """Contracts whose route has a step with no built link: they deliver nothing."""
+    built = set(inputs.links.index)
+    return np.array([any(not built & set(step) for step in parse_route(spec))
+                     for spec in inputs.network.contracts["links"]], dtype=bool)
+
+
+def contracts(lp: LinearProgram, inputs: ModelInputs) -> Block:
+    """Each contract's delivered volume (base units per day); a contract priced per period has
+    its min and max as bounds, one priced per year gets them as a horizon row instead.
+
+    Each unit delivered earns a token CONTRACT_PREFERENCE (USD per base unit), so that of the
+    flows the optimum chooses, as much as the band and the path allow is credited to the
+    contract rather than an arbitrary amount between its minimum and the flow; read-back removes
+    it from the objective (`FlowSolver.economic_objective`).
+
+    A route with a step none of whose links is built delivers nothing (validation warns): its
+    band is suspended, as a scenario's `block` suspends a contract over a blocked link.
+    """
+    table = inputs.network.contracts
+    per_period = (table["per"] == "period").to_numpy()
+    lower = np.where(per_period, table["min"].to_numpy(float), 0.0)
+    upper = np.where(per_period, table["max"].to_numpy(float), np.inf)
+    unbuilt = suspended_contracts(inputs)
+    lower = np.where(unbuilt, 0.0, lower)  # a route with a step not built delivers nothing
+    upper = np.where(unbuilt, 0.0, upper)
+    preference = _per_period(inputs, np.full(len(table), -CONTRACT_PREFERENCE))
+    return lp.add_variables("contract", table.index, lower, upper, preference)
 
 
 def storage(lp: LinearProgram, inputs: ModelInputs) -> tuple[Block, Block, Block]:

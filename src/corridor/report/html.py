@@ -127,7 +127,8 @@ def sankey_figure(run: StoredRun, carrier: str) -> go.Figure | None:
         add(f"production {country}", country, float(v))
     unmet = run.tables["unmet"]
     unmet = unmet[unmet["carrier"] == carrier]
-    served = ((unmet["amount"] - unmet["unmet"]) * unmet["period"].map(_days(run))).groupby(
+    served = unmet["served"].fillna(unmet["amount"] - unmet["unmet"])  # runs stored before 0.2
+    served = (served * unmet["period"].map(_days(run))).groupby(
         unmet["country"]).sum() / days * RATE_TO_DISPLAY
     for country, v in served.items():
         add(country, f"consumption {country}", float(v))
@@ -194,8 +195,9 @@ def _tables_html(run: StoredRun) -> str:
                                 for d, c in zip(short.index, short["carrier"], strict=True)])
     money = run.tables["money"].set_index("country") / 1e6
     parts = [("The ten most utilised links", bottlenecks),
-             ("Unmet demand over the horizon", short[["node", "country", "market", "unmet"]]),
-             ("Money by country, million USD", money.round(1))]
+             ("Shortages (fixed demand left unserved) over the horizon",
+              short[["node", "country", "market", "unmet"]]),
+             ("Welfare by country, million USD", money.round(1))]
     return "".join(f"<h2>{title}</h2>" + df.to_html(classes="table", border=0)
                    for title, df in parts)
 

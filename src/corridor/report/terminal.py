@@ -1,4 +1,4 @@
-"""The run summary printed to the terminal: objective, bottlenecks, unmet demand, prices, money.
+"""The run summary printed to the terminal: welfare, bottlenecks, shortages, prices, who gains.
 
 Volumes are shown as annual figures in the units the region speaks (bcm/yr for gas, Mt/yr for
 oil), prices per 1000 m3 and per tonne, money in million USD.
@@ -27,7 +27,7 @@ def header(results: Results) -> str:
             f"{len(net.links)} links built, {results.n_periods} period(s)\n"
             f"status [bold]{results.status}[/bold]")
     if results.optimal:
-        text += f", total cost {results.objective / 1e9:,.2f} bn USD"
+        text += f", welfare {results.welfare() / 1e9:,.2f} bn USD"
     text += (f"  ({stats.get('variables', 0):,} variables, build "
              f"{stats.get('build_seconds', 0):.2f} s, HiGHS {stats.get('solve_seconds', 0):.2f} s)")
     return text
@@ -46,26 +46,25 @@ def bottleneck_table(results: Results, n: int = 10) -> Table:
 
 
 def unmet_table(results: Results) -> Table | str:
-    """Domestic demand left unmet (shortages), and export markets left unsupplied (headroom)."""
+    """Fixed demand left unserved: shortages, with their cost at the value of lost load.
+
+    Price-responsive demand (bands, demand curves, export markets) that is not taken is not a
+    shortage: its buyers chose not to pay the price."""
     demands = results.network.demands
     unmet = results.volume(results.unmet)
     total = results.volume(results.demand_amount())
     short = unmet[unmet > 1e-6 * total.clip(lower=1.0)]
     if short.empty:
-        return "[green]All demand is served.[/green]"
-    table = Table(title="Unmet demand", title_justify="left")
-    for col in ("demand", "node", "country", "market", "unmet", "share"):
-        table.add_column(col, justify="right" if col in ("unmet", "share") else "left")
+        return "[green]No shortage: all fixed demand is served.[/green]"
+    cost = results.ledger().query("component == 'shortage_cost'").groupby("element")["usd"].sum()
+    table = Table(title="Shortages (fixed demand left unserved)", title_justify="left")
+    for col in ("demand", "node", "country", "unmet", "share", "cost, M USD"):
+        table.add_column(col, justify="left" if col in ("demand", "node", "country") else "right")
     days = results.days.sum()
-    order = demands.loc[short.index].assign(v=short).sort_values(["market", "v"],
-                                                                 ascending=[True, False])
+    order = demands.loc[short.index].assign(v=short).sort_values("v", ascending=False)
     for did, d in order.iterrows():
-        style = "red" if d["market"] == "domestic" else None
-        table.add_row(did, d["node"], d["country"], d["market"],
-                      format_rate(d["v"] / days, d["carrier"]), f"{d['v'] / total[did]:.0%}",
-                      style=style)
-    if (order["market"] == "export").all():
-        table.caption = "Only export markets are left unsupplied: unsold headroom, not a shortage."
+        table.add_row(did, d["node"], d["country"], format_rate(d["v"] / days, d["carrier"]),
+                      f"{d['v'] / total[did]:.0%}", _musd(cost.get(did, 0.0)), style="red")
     return table
 
 
@@ -84,18 +83,29 @@ def price_table(results: Results, max_nodes: int = 10) -> Table:
     return table
 
 
-def money_table(results: Results) -> Table:
-    money = results.money_by_country()
-    money = money.loc[money.abs().sum(axis=1) > 0]
-    money = money.sort_values("transport_revenue", ascending=False)
-    table = Table(title="Money by country, million USD over the horizon", title_justify="left")
-    columns = ["production_cost", "producer_revenue", "consumer_payment", "transport_revenue",
-               "congestion_rent", "build_cost", "unmet_cost"]
-    table.add_column("country")
-    for col in columns:
-        table.add_column(col.replace("_", " "), justify="right")
-    for country, row in money.iterrows():
-        table.add_row(str(country), *(_musd(row.get(c, 0.0)) for c in columns))
+WELFARE_SHOWN = {"consumer_surplus": "consumer surplus", "producer_surplus": "producer surplus",
+                 "transport_revenue": "transport revenue", "congestion_rent": "congestion rent",
+                 "storage_rent": "storage rent", "contract_transfer": "contracts",
+                 "build_cost": "- build cost", "shortage_cost": "- shortage cost",
+                 "welfare": "welfare"}
+
+
+def money_table(results: Results, by: str = "country") -> Table:
+    """Welfare and its components per country (or owner), million USD over the horizon."""
+    money = results.welfare_by(by)
+    shown = money[list(WELFARE_SHOWN)]
+    shown = shown.loc[shown.abs().sum(axis=1) > 0.5e6].sort_values("welfare", ascending=False)
+    table = Table(title=f"Welfare by {by}, million USD over the horizon", title_justify="left",
+                  caption="welfare = consumer + producer surplus + transport revenue + "
+                          "congestion and storage rent + contract transfers - build cost - "
+                          f"shortage cost; identity gap {results.identity_gap():.1e}")
+    table.add_column(by)
+    for label in WELFARE_SHOWN.values():
+        table.add_column(label, justify="right")
+    for name, row in shown.iterrows():
+        table.add_row(str(name), *(_musd(row[c]) for c in WELFARE_SHOWN))
+    total = shown.sum()
+    table.add_row("total", *(_musd(total[c]) for c in WELFARE_SHOWN), style="bold")
     return table
 
 

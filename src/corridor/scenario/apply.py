@@ -25,7 +25,7 @@ from corridor.scenario.file import (
 )
 from corridor.schema import NUMBER, TABLES
 from corridor.units import UnitError, factor_to_base
-from corridor.validation import NetworkError, build_network
+from corridor.validation import NetworkError, build_network, route_links
 
 EDITABLE = ("nodes", "links", "supplies", "demands", "storages")
 # Columns whose value can change within the year, through the row's profile.
@@ -112,7 +112,8 @@ class _Edit:
     def __init__(self, net: Network):
         self.net = net
         self.scenario = ScenarioFile()  # the step being applied, for error messages
-        self.tables = {name: getattr(net, name).copy() for name in (*EDITABLE, "targets")}
+        self.tables = {name: getattr(net, name).copy()
+                       for name in (*EDITABLE, "targets", "curves", "contracts")}
         self.profiles = net.profiles.copy()
         self.n_windows = 0
 
@@ -159,6 +160,13 @@ class _Edit:
                    | links["to"].map(country_of).isin(block.countries))
         blocked = touches | links.index.isin(block.links)
         links.loc[blocked, ["capacity", "reverse_capacity"]] = 0.0
+        # a contract whose route crosses a blocked link is suspended (force majeure): its
+        # volume band no longer binds, rather than making the model infeasible
+        cut = set(links.index[blocked])
+        contracts = self.tables["contracts"]
+        if len(contracts):
+            keep = [not (cut & set(route_links(spec))) for spec in contracts["links"]]
+            self.tables["contracts"] = contracts[keep]
 
     def set(self, change) -> None:
         rows = self.select(change)

@@ -19,7 +19,6 @@ rows are relaxed: what the network could still serve.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from corridor.network import Network
+from corridor.optimize import FlowSolver, LPData
 from corridor.optimize.model import build_flow_model
-from corridor.optimize.solve import _STATUS, new_highs, pass_model
 from corridor.periods import DAYS_PER_YEAR, period_days, to_daily
 from corridor.sweep.draws import Draw, Sampler
 from corridor.sweep.quantities import Quantities
@@ -69,20 +68,6 @@ class DrawResult:
     message: str = ""
 
 
-@dataclass
-class _Vectors:
-    """The LP data a draw may change."""
-
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    cost: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-
-    def copy(self) -> _Vectors:
-        return _Vectors(*(v.copy() for v in self.__dict__.values()))
-
-
 def _daily_profiles(net: Network, table: pd.DataFrame) -> np.ndarray:
     """(365, rows) profile of each row per day (1 where it names none)."""
     names = table["profile"] if "profile" in table else pd.Series("", index=table.index)
@@ -98,22 +83,18 @@ class Resolver:
     def __init__(self, job: Job):
         self.job = job
         self.model = build_flow_model(job.network, job.periods)
-        lp, inputs = self.model.lp, self.model.inputs
+        inputs = self.model.inputs
         self.sampler = Sampler(job.spec, job.network, inputs.links.index)
         self.quantities = Quantities.of(self.model)
-        self.base = _Vectors(lp.vector("col_lower"), lp.vector("col_upper"), lp.vector("cost"),
-                             lp.vector("row_lower"), lp.vector("row_upper"))
+        self.solver = FlowSolver(self.model, job.options)
+        self.base = self.solver.base
         self._prepare_changes()
-        self.h = new_highs(job.options)
-        pass_model(self.h, lp)
-        self.current = self.base.copy()
-        self.h.run()
-        self.base_status = _STATUS.get(self.h.getModelStatus(), "error")
-        self.basis = self.h.getBasis()
+        self.base_status = self.solver.run()
+        self.basis = self.solver.basis()
 
     def _prepare_changes(self) -> None:
         """Arrays that map draw factors onto LP columns and rows."""
-        lp, inputs = self.model.lp, self.model.inputs
+        inputs = self.model.inputs
         days = period_days(inputs.n_periods).astype(int)
         self._period_starts = np.concatenate([[0], np.cumsum(days)[:-1]])
         self._days = days
@@ -121,47 +102,50 @@ class Resolver:
         self._link_daily = _daily_profiles(inputs.network, links)
         self._capacity = links["capacity"].to_numpy(float)
         self._reverse_capacity = links["reverse_capacity"].to_numpy(float)
-        self._fwd = lp.columns["flow_forward"].index()
-        self._rev = lp.columns["flow_reverse"].index()
-        self._supply = lp.columns["supply"].index()
-        self._unmet = lp.columns["unmet"].index()
-        self._balance = lp.rows["balance"].index()
-        self._demand_node = inputs.demand_node
-        self._n_nodes = len(inputs.node_ids)
+        self._fwd = self.solver.columns("flow_forward")
+        self._rev = self.solver.columns("flow_reverse")
+        self._supply = self.solver.columns("supply")
+        self._unmet = self.solver.columns("unmet")
         self._relaxed = self._relaxation()
 
-    def _relaxation(self) -> _Vectors:
-        """The base vectors with route targets and fixed storage end levels dropped."""
+    def _relaxation(self) -> LPData:
+        """The base data with route targets, contract volume bands and fixed storage end levels
+        dropped: what the network could still do when a draw makes those impossible."""
         lp, relaxed = self.model.lp, self.base.copy()
-        targets = lp.rows["target"]
-        relaxed.row_lower[targets.start:targets.start + targets.size] = -np.inf
+        for name in ("target", "contract_volume"):
+            if name in lp.rows:
+                relaxed.row_lower[self.solver.rows(name)] = -np.inf
         level = lp.columns["storage_level"]
         volume = self.model.inputs.network.storages["volume"].to_numpy(float)
         relaxed.col_lower[level.index()] = 0.0
         relaxed.col_upper[level.index()] = volume[None, :]
+        relaxed.col_lower[self.solver.columns("contract")] = 0.0
         return relaxed
 
-    def apply(self, draw: Draw, base: _Vectors | None = None) -> _Vectors:
-        """The LP vectors of `base` (default: the base model) changed by the draw."""
+    def apply(self, draw: Draw, base: LPData | None = None) -> LPData:
+        """The LP data of `base` (default: the base model) changed by the draw."""
         v = (base or self.base).copy()
+        inputs = self.model.inputs
         link_factor = self._link_factor(draw)
         if link_factor is not None:
-            rev = self.model.inputs.reversible
+            rev = inputs.reversible
             v.col_upper[self._fwd] = self._capacity * link_factor
             v.col_upper[self._rev] = self._reverse_capacity[rev] * link_factor[:, rev]
         factors = draw.factors
         if ("links", "tariff") in factors:
             tariff = factors[("links", "tariff")]
             v.cost[self._fwd] *= tariff
-            v.cost[self._rev] *= tariff[self.model.inputs.reversible]
+            v.cost[self._rev] *= tariff[inputs.reversible]
+        supply, demand = inputs.supply_parent, inputs.demand_parent  # unit -> element
         if ("supplies", "capacity") in factors:
-            v.col_upper[self._supply] *= factors[("supplies", "capacity")]
+            v.col_upper[self._supply] *= factors[("supplies", "capacity")][..., supply]
         if ("supplies", "cost") in factors:
-            v.cost[self._supply] *= factors[("supplies", "cost")]
+            v.cost[self._supply] *= factors[("supplies", "cost")][..., supply]
         if ("demands", "value") in factors:
-            v.cost[self._unmet] *= factors[("demands", "value")]
+            v.cost[self._unmet] *= factors[("demands", "value")][..., demand]
         if ("demands", "amount") in factors:
-            self._scale_demand(v, factors[("demands", "amount")])
+            self.solver.scale_demand(v, factors[("demands", "amount")])
+        self.solver.update_constant(v)  # the bands' value follows their quantities and values
         return v
 
     def _link_factor(self, draw: Draw) -> np.ndarray | None:
@@ -176,43 +160,11 @@ class Resolver:
         means = np.add.reduceat(daily, self._period_starts, axis=0) / self._days[:, None]
         return means if scale is None else means * scale
 
-    def _scale_demand(self, v: _Vectors, factor: np.ndarray) -> None:
-        """Demand is both the unmet bound and the balance right-hand side of its node."""
-        amount = self.model.inputs.demand_amount * factor
-        v.col_upper[self._unmet] = amount
-        rhs = np.zeros((self.model.inputs.n_periods, self._n_nodes))
-        np.add.at(rhs.T, self._demand_node, amount.T)
-        v.row_lower[self._balance] = rhs
-        v.row_upper[self._balance] = rhs
-
-    def _push(self, v: _Vectors) -> None:
-        """Send HiGHS only the entries that differ from what it holds."""
-        cur, h = self.current, self.h
-        cols = np.flatnonzero((v.col_lower != cur.col_lower) | (v.col_upper != cur.col_upper))
-        if len(cols):
-            h.changeColsBounds(len(cols), cols.astype(np.int32), v.col_lower[cols],
-                               v.col_upper[cols])
-        cols = np.flatnonzero(v.cost != cur.cost)
-        if len(cols):
-            h.changeColsCost(len(cols), cols.astype(np.int32), v.cost[cols])
-        rows = np.flatnonzero((v.row_lower != cur.row_lower) | (v.row_upper != cur.row_upper))
-        if len(rows):
-            h.changeRowsBounds(len(rows), rows.astype(np.int32), v.row_lower[rows],
-                               v.row_upper[rows])
-        self.current = v
-
-    def _run(self, v: _Vectors) -> tuple[str, float, int, float]:
-        """Solve with vectors `v` from the base basis: status, objective, iterations, seconds."""
-        self._push(v)
-        self.h.clearSolver()
-        self.h.setBasis(self.basis)
-        start = time.perf_counter()
-        self.h.run()
-        seconds = time.perf_counter() - start
-        info = self.h.getInfo()
-        status = _STATUS.get(self.h.getModelStatus(), "error")
-        objective = float(info.objective_function_value) if status == "optimal" else np.nan
-        return status, objective, max(int(info.simplex_iteration_count), 0), seconds
+    def _run(self, v: LPData) -> tuple[str, float, int, float]:
+        """Solve with data `v` from the base basis: status, objective, iterations, seconds."""
+        status = self.solver.run(v, self.basis)
+        return (status, self.solver.economic_objective(), self.solver.last_iterations,
+                self.solver.seconds)
 
     def solve(self, draw_id: int) -> DrawResult:
         """Draw `draw_id` applied to the base model and solved warm."""
@@ -224,8 +176,7 @@ class Resolver:
     def solve_draw(self, draw: Draw) -> DrawResult:
         v = self.apply(draw)
         status, objective, iterations, seconds = self._run(v)
-        message = "" if status == "optimal" else self.h.modelStatusToString(
-            self.h.getModelStatus())
+        message = "" if status == "optimal" else self.solver.message()
         solved = v
         if status == "infeasible":
             solved = self.apply(draw, self._relaxed)
@@ -244,12 +195,12 @@ class Resolver:
         return self.solve_draw(Draw(-1))
 
     def _result(self, draw: Draw, status: str, objective: float, iterations: int,
-                seconds: float, v: _Vectors, solved: _Vectors | None) -> DrawResult:
+                seconds: float, v: LPData, solved: LPData | None) -> DrawResult:
         q = self.quantities
         if solved is None:
             values, flows = q.missing(v.col_upper), None
         else:
-            x = np.asarray(self.h.getSolution().col_value)
+            x = self.solver.x()
             values = q.values(x, solved.cost, v.col_upper)
             flows = q.flows(x) if self.job.flows else None
         return DrawResult(draw.draw, status, objective, iterations, seconds, values,
