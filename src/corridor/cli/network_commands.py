@@ -14,6 +14,7 @@ from corridor.cli.common import (
     DebugOpt,
     NetworkArg,
     StoreOpt,
+    UserError,
     guarded,
     load_network,
     load_scenario_network,
@@ -39,13 +40,19 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
     = False,
     mps: Annotated[Path | None, typer.Option(help="Also write the LP as an MPS file.")] = None,
+    by: Annotated[str, typer.Option(
+        "--by", help="Print welfare by country or by owner (operators, producers).")]
+    = "country",
     store: StoreOpt = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not save the run.")] = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Find the least-cost flows of a network and report bottlenecks, prices and money."""
+    """Find the flows that maximise total surplus; report bottlenecks, prices, shortages and
+    welfare by country (or owner)."""
 
     def body() -> None:
+        if by not in ("country", "owner"):
+            raise UserError(f"--by must be country or owner, not {by!r}")
         from corridor.optimize import build_flow_model, optimize, write_mps
         from corridor.outputs import input_hash, write_results
         from corridor.report.terminal import print_summary
@@ -73,7 +80,7 @@ def run(
             sys.stdout.write(json.dumps({**results.to_dict(), "run_id": run_id,
                                          "scenario": name}) + "\n")
         else:
-            print_summary(results, out)
+            print_summary(results, out, by)
             if run_id is not None:
                 out.print(f"Stored as run {run_id} (`corridor show {run_id}`).")
             if out_dir is not None:

@@ -103,9 +103,33 @@ def money_table(results: Results, by: str = "country") -> Table:
     for label in WELFARE_SHOWN.values():
         table.add_column(label, justify="right")
     for name, row in shown.iterrows():
-        table.add_row(str(name), *(_musd(row[c]) for c in WELFARE_SHOWN))
+        table.add_row(_short(str(name), 28), *(_musd(row[c]) for c in WELFARE_SHOWN))
     total = shown.sum()
     table.add_row("total", *(_musd(total[c]) for c in WELFARE_SHOWN), style="bold")
+    return table
+
+
+def contract_table(results: Results) -> Table | str:
+    """Each contract's volume, its money beside the nodal value, take-or-pay, shadow price."""
+    ct = results.network.contracts
+    if ct.empty:
+        return ""
+    money = results.contract_table()
+    table = Table(title="Contracts, over the horizon", title_justify="left",
+                  caption="transfer: what the seller gains over nodal prices (the buyer loses "
+                          "it); shadow price > 0: the minimum binds, < 0: the maximum")
+    for col in ("contract", "volume", "price", "revenue, M USD", "at nodal price, M USD",
+                "take-or-pay, M USD", "transfer, M USD", "shadow price"):
+        table.add_column(col, justify="left" if col == "contract" else "right")
+    sellers = results.network.supplies["carrier"]
+    for cid, row in money.iterrows():
+        carrier = sellers[row["seller"]]
+        days = results.days.sum()
+        table.add_row(cid, format_rate(row["volume"] / days, carrier),
+                      f"{row['price'] / PRICE_DIVISOR:,.0f} {DISPLAY_PRICE[carrier]}",
+                      _musd(row["contract_revenue"]), _musd(row["nodal_value"]),
+                      _musd(row["take_or_pay"]), _musd(row["transfer"]),
+                      f"{row['shadow_price'] / PRICE_DIVISOR:,.1f} {DISPLAY_PRICE[carrier]}")
     return table
 
 
@@ -118,7 +142,7 @@ def violation_table(results: Results) -> Table:
     return table
 
 
-def print_summary(results: Results, console: Console) -> None:
+def print_summary(results: Results, console: Console, by: str = "country") -> None:
     """Print the whole run summary."""
     console.print(header(results))
     if not results.optimal:
@@ -129,8 +153,9 @@ def print_summary(results: Results, console: Console) -> None:
             console.print(violation_table(results))
         return
     for part in (bottleneck_table(results), binding_line(results), unmet_table(results),
-                 price_table(results), money_table(results)):
-        console.print(part)
+                 price_table(results), money_table(results, by), contract_table(results)):
+        if part != "":
+            console.print(part)
 
 
 def binding_line(results: Results) -> str:
