@@ -8,8 +8,11 @@ docs/data-contract.md. Deterministic and re-runnable; nothing is fetched from th
 
     python tools/build_central_asia.py [--region tools/sources/region] [--out DIR]
 
-After writing, the base-year network is solved for one period (if the optimiser is importable)
-and the modelled flows are compared with the observed ones; the result goes into README.md.
+Besides the tables it writes `contracts.csv` (the known long-term contracts), the demand curves
+(`price` = reference price P0, `elasticity`, `regulated_price`) and the links' country
+`segments`. After writing, the base-year network is solved for one period and for twelve (if the
+optimiser is importable): the modelled flows are compared with the observed ones, and each
+demand curve's P0 with the nodal price the run gives there; the result goes into README.md.
 """
 
 from __future__ import annotations
@@ -57,9 +60,10 @@ and run
 `tests/test_dataset_build.py` rebuilds this folder and compares every file byte for byte.
 
 Every row keeps its `source` (keys of `sources.csv`: the region's 86 plus those added for
-tariffs, prices and estimates; `CORRIDOR_EST` is this dataset's own estimate). The `estimate`
+tariffs, prices, elasticities, contracts and estimates; `CORRIDOR_EST` is this dataset's own
+estimate, `KNOWLEDGE` a compiler's figure not re-checked against a source). The `estimate`
 column says what is derived or estimated and how; links also carry `tariff_basis` and `notes`,
-supplies and demands say in `estimate` how amount, cost and value were set.
+supplies and demands say in `estimate` how amount, cost, value and price were set.
 
 ## Conventions
 
@@ -76,19 +80,42 @@ supplies and demands say in `estimate` how amount, cost and value were set.
   G04 runs in reverse (Makat -> Beineu, 15 bcm/yr, Kazakh gas to Mangystau and the BBS line), G39
   in reverse (Russia -> CS-14 -> Aktobe, 7 bcm/yr), G16 in reverse (Turkmen winter gas to
   Uzbekistan, 5 bcm/yr); G38 has none (it would duplicate G08).
-- Demands have a `market`: `domestic` demands (Kazakh, Uzbek, Kyrgyz gas; refinery crude) are
-  valued at a value of lost load (gas {voll_gas:,.0f} USD/mcm, oil {voll_oil:,.0f} USD/kt, also
-  the network defaults) and must be served; `export` demands are valued at their price or
-  netback. Novorossiysk is an open market up to the CPC terminal's 81.5 Mt/yr: its unmet amount is
-  unused terminal headroom, not a shortage.
-- Routes limited by contracts or quotas rather than by pipe size (Transneft's schedule at Samara,
-  the Schwedt quota, Makhachkala, Kazakh crude via BTC, Russian crude by rail to Uzbekistan,
-  Russian gas to western Uzbekistan, China's offtake at Khorgos, TAP to Italy) carry demands
-  equal to the contracted or observed volume; the calibration below shows that the network is
-  consistent with them, not that the model predicts them. CPC (O01-O03), KazTransOil west-east
-  flows and the split of Chinese gas between Turkmen, Uzbek and Kazakh supply are model results.
-- Profile `gas_heating` (monthly, day-weighted mean 1) shapes all domestic gas demands; all other
-  rows are flat. Storages are cyclic over the year unless a scenario sets `final`.
+- **Domestic demand answers to price.** Every domestic demand (Kazakh, Uzbek and Kyrgyz gas;
+  refinery crude) is a linear demand curve through (`amount`, `price`) with the point
+  `elasticity` of its row: published short-run elasticities (table below), estimates where
+  marked. The reference price P0 (`price`) is the marginal price the model itself faces at the
+  demand's node in the base year - an export netback or an import parity, listed with its reason
+  in each row - so that the base year serves the observed `amount`; it is not the regulated
+  tariff, which would tell the model that consumers value gas at ~50 USD/1000 m3 and send most
+  domestic gas abroad. The tariff consumers actually pay is `regulated_price`, reported only
+  (implicit subsidy = (nodal price - regulated price) x served). No bundled demand is valued at
+  a value of lost load: the network's `value_of_lost_load` (gas {voll_gas:,.0f} USD/mcm, oil
+  {voll_oil:,.0f} USD/kt) only prices fixed demands that a scenario adds for security studies,
+  and their shortage is reported apart, never as welfare.
+- **Export markets pay the seller.** An `export` demand is a market: `value` is the price the
+  buyer pays there, `amount` the most it takes (unsold headroom is nothing, not a shortage), and
+  `country` the buyer - `WORLD` for the world crude markets at Novorossiysk, Ceyhan, Supsa and
+  through Transneft (Samara, Makhachkala), `CN`, `TR`, `GR`, `IT`, `DE`, `RU` for the named
+  buyers. Crude is priced off Brent 2024 ($80/bbl) with each terminal's differential, at 7.9
+  bbl/t for the markets that buy Kazakh crude (CPC Blend quality) and 7.5 bbl/t at Ceyhan and
+  Supsa (BTC Blend). Markets that stay capped, and why: Samara ({samara} Mt/yr, Transneft's quota
+  for Kazakh crude less the Schwedt quota), Makhachkala (Transneft's schedule), Orenburg (the
+  plant's allocation for Karachaganak gas), Türkiye (BOTAS's Shah Deniz contracts) and
+  Greece/Bulgaria (their SD2 contracts). The others are open up to the capacity of the
+  infrastructure that reaches them.
+- **Contracts** (`contracts.csv`): the known long-term contracts with their volume band per
+  year, price and route (table below). The optimiser keeps each within [min, max]; the buyer
+  pays the contract price for the contracted volume instead of the nodal price. A `min` is set
+  only where a committed volume is public (or, for KMG-SOCAR, the published shipping plan). A
+  route lists its steps from the seller's node to the buyer's; the parallel strings of one step
+  are joined by '+' (the CAGP's Lines A/B and C: `G10+G11`, `G12+G13`, `G14+G15`).
+- **Owners and segments**: supplies and storages name their `owner` (the operator or
+  consortium); export markets name the buyer. Cross-border links carry `segments` (km per
+  country), so that tariff revenue, congestion rent, build cost and fuel are split among the
+  countries they cross (table below); other links book them to their `country`.
+- Profile `gas_heating` (monthly, day-weighted mean 1) shapes all domestic gas demands (it
+  scales the demand curve's quantities); all other rows are flat. Storages are cyclic over the
+  year unless a scenario sets `final`.
 - `build_cost` (USD/yr) is published capex annualised at 8 % over 25 years, for the proposed or
   under-construction links where a capex was found (G17, G32, G33, G41); their tariff is then
   an operating charge only.
@@ -114,13 +141,28 @@ to Uzbekistan $27.90/t); Transneft+Belarus to Adamowo $16/t; BTC $3.5/bbl; tanke
 
 {tariffs}
 
+## Link segments (km per country)
+
+{segments}
+
 ## Supplies (cost per 1000 m3 or per tonne)
 
 {supplies}
 
-## Demands (value per 1000 m3 or per tonne)
+## Demands (per 1000 m3 or per tonne)
+
+`value`: the price an export market pays; `P0`: a domestic demand curve's reference price;
+`regulated`: the tariff consumers pay (reported only).
 
 {demands}
+
+## Elasticities and regulated prices
+
+{elasticities}
+
+## Contracts (price per 1000 m3 or per tonne; volumes per year)
+
+{contracts}
 
 ## Calibration (base year)
 
@@ -130,18 +172,29 @@ to Uzbekistan $27.90/t); Transneft+Belarus to Adamowo $16/t; BTC $3.5/bbl; tanke
 - No current transit tariff was found for Kazakh, Uzbek or Turkmen gas lines; the 2008 Kazakh
   rate is indexed. Gas supply costs are estimates (Kazakh purchase prices, Turkmen netback,
   Russian contract prices to Uzbekistan and Kazakhstan are not published).
+- Turkmen gas offered to the CAGP (38 bcm/yr) is derived from the 2024 transit plan; a Turkmen
+  balance (production, own use, sales to Russia and Iran) should replace it. With China an open
+  market at $275/tcm, it is Turkmen supply that sets the CAGP's flow (30 bcm/yr of it is the
+  Turkmengaz-CNPC minimum).
+- Atasu-Alashankou (O13) is mostly set by contract: the 10 Mt/yr Russian transit to China is
+  the Rosneft-CNPC contract's minimum (= its maximum), carried from its own supply at Omsk
+  (10.21 Mt/yr incl. Uzbekistan) while the Pavlodar refinery has a separate Russian supply
+  (5.9 Mt/yr); only the Kazakh crude in it (~2 Mt/yr here, 1.2 Mt observed in 2023) is the
+  model's choice. The transit tariff published for this route ($15/t through Kazakhstan) is
+  not used: O15, O16 and O13 charge KazTransOil's general rate, which Kazakh crude pays too.
+- One crude is carried: Kazakh crude of CPC Blend quality. Heavier Mangystau crude, which in
+  reality cannot all enter CPC and goes to Samara and Aktau, is not told apart; the Transneft
+  quotas (Samara, Makhachkala) and the KMG-SOCAR plan stand in for that.
 - Kazakh gas production and consumption are split over fields and regions by estimate; ~1.3 bcm
   of northern demand (Kostanay, supplied from Russia) is outside the network. Kazakh gas
-  exports to China come out at ~0.5 bcm/yr (a low-reliability source says ~4 bcm in 2023).
+  exports to China are a model result (a low-reliability source says ~4 bcm in 2023).
 - Uzbek consumption (~50 bcm) is derived; Turkmen gas imports by Uzbekistan and Uzbek exports
   to China are not published.
+- Elasticities are means of studies of mostly OECD markets; regulated prices are estimates for
+  Kazakhstan (no 2024 price order read) and consumption-weighted guesses for Uzbekistan.
 - Storage volumes and rates are compiler estimates; refinery runs total 17.2 Mt (17.44 Mt
   published) so that refinery connectors are not at their limit.
 - Several observations are for 2023 (G08 uses 2024): the 2024 figures were not available.
-- Sensitivity: the calibration holds with all tariffs x0.8 or x1.2, all supply costs x0.8 and
-  export values +/-5 %; with all supply costs x1.2 the Turkmen netback ($180 -> $216/tcm) plus
-  transit and fuel exceeds China's $275/tcm and the CAGP empties. The Turkmen cost is the
-  least robust figure.
 """
 DAYS_PER_YEAR = 365
 MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -193,7 +246,8 @@ def join(*parts: str) -> str:
 def add_sources(text: str, *extra: str) -> str:
     """Region source text plus extra '; '-separated keys it does not already cite."""
     keys = [k.strip() for part in extra for k in part.split(";") if k.strip()]
-    new = [k for k in dict.fromkeys(keys) if f"[{k}]" not in text]
+    bare = {k.strip() for k in text.split(";")}
+    new = [k for k in dict.fromkeys(keys) if f"[{k}]" not in text and k not in bare]
     return join(text, *new)
 
 
@@ -345,10 +399,69 @@ def build_links(region: dict, assumptions: dict, nodes: pd.DataFrame) -> pd.Data
         raise SystemExit(f"links without assumptions: {sorted(missing)}")
     rows = [build_link(row, specs[row["id"]], ctx) for _, row in region["links"].iterrows()]
     links = pd.DataFrame(rows)
+    add_segments(links, assumptions.get("link_segments", {}), region["nodes"].set_index("id"))
+    cols = list(links.columns)
+    cols.insert(cols.index("owner") + 1, cols.pop(cols.index("segments")))
+    links = links[cols]
     unknown = set(links["from"]).union(links["to"]) - set(nodes["id"])
     if unknown:
         raise SystemExit(f"link ends not among the nodes: {sorted(unknown)}")
     return links
+
+
+def format_segments(parts: list[tuple[str, float]]) -> str:
+    """[('KZ', 272.0), ('RU', 748.0)] -> 'KZ:272 RU:748' (whole km)."""
+    return " ".join(f"{c}:{km:g}" for c, km in parts)
+
+
+def parse_segments(text: str) -> list[tuple[str, float]]:
+    """'KZ:272 RU:748' -> [('KZ', 272.0), ('RU', 748.0)]."""
+    return [(c, float(km)) for c, km in (p.split(":") for p in text.split())]
+
+
+def segments_via(route: list, start: tuple[float, float], end: tuple[float, float],
+                 length: float) -> list[tuple[str, float]]:
+    """Km per country of a link whose route is [COUNTRY, [lat, lon], COUNTRY, ...]: the link's
+    length split in proportion to the straight-line legs between the crossings, whole km."""
+    countries, points = route[0::2], [tuple(p) for p in route[1::2]]
+    stops = [start, *points, end]
+    legs = [haversine_km(*a, *b) for a, b in zip(stops[:-1], stops[1:], strict=True)]
+    km = [round(length * leg / sum(legs)) for leg in legs]
+    km[-1] = length - sum(km[:-1])
+    return list(zip(countries, km, strict=True))
+
+
+def add_segments(links: pd.DataFrame, specs: dict, region_nodes: pd.DataFrame) -> None:
+    """links['segments'] (country:km) from the assumptions' link_segments; sources and basis
+    join the link's source and estimate. Checks that the km add up to length_km."""
+    links["segments"] = ""
+    by_id = {lid: i for i, lid in enumerate(links["id"])}
+    coords = region_nodes[["lat", "lon"]].astype(float)
+    region_end = {"from": links["from"].str.removesuffix(OIL_SUFFIX),
+                  "to": links["to"].str.removesuffix(OIL_SUFFIX)}
+    for lid in sorted(specs, key=lambda k: "compose" in specs[k]):  # composed ones last
+        spec, i = specs[lid], by_id[lid]
+        length = float(links.at[i, "length_km"])
+        if "segments" in spec:
+            parts = parse_segments(spec["segments"])
+        elif "via" in spec:
+            a = tuple(coords.loc[region_end["from"].iat[i]])
+            b = tuple(coords.loc[region_end["to"].iat[i]])
+            parts = segments_via(spec["via"], a, b, length)
+        else:
+            total: dict[str, float] = {}
+            for other in spec["compose"]:
+                j = by_id[other]
+                whole = f"{links.at[j, 'country']}:{links.at[j, 'length_km']:g}"
+                own = links.at[j, "segments"] or whole
+                for c, km in parse_segments(own):
+                    total[c] = total.get(c, 0.0) + km
+            parts = list(total.items())
+        if abs(sum(km for _, km in parts) - length) > 0.01 * length:
+            raise SystemExit(f"link {lid}: segments {parts} do not add up to {length:g} km")
+        links.at[i, "segments"] = format_segments(parts)
+        links.at[i, "source"] = add_sources(links.at[i, "source"], spec.get("source", ""))
+        links.at[i, "estimate"] = join(links.at[i, "estimate"], f"segments: {spec['basis']}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -362,33 +475,122 @@ def place(rows: list[dict], carriers: dict[str, set[str]]) -> pd.DataFrame:
 
 
 def build_supplies(assumptions: dict, carriers: dict[str, set[str]]) -> pd.DataFrame:
-    """supplies.csv: capacity in its unit, cost in USD per base unit."""
+    """supplies.csv: capacity in its unit, cost in USD per base unit, owner."""
     df = place(assumptions["supplies"], carriers)
     df["cost"] = [round(money_to_base(v, c), 2) for v, c in zip(df["cost"], df["carrier"],
                                                                   strict=True)]
-    cols = ["id", "node", "capacity", "unit", "cost", "country", "carrier", "source", "estimate"]
+    cols = ["id", "node", "capacity", "unit", "cost", "country", "owner", "carrier", "source",
+            "estimate"]
     return df[cols]
 
 
+def money_column(values: pd.Series, carriers: pd.Series) -> list[float]:
+    """Money in USD per tcm/t (blank where absent) -> USD per base unit, rounded to cents."""
+    return [round(money_to_base(v, c), 2) if pd.notna(v) else math.nan
+            for v, c in zip(values, carriers, strict=True)]
+
+
+def demand_economics(row: pd.Series, assumptions: dict) -> tuple[float, str, str]:
+    """(elasticity, extra source keys, estimate text) of a demand's curve and regulated price."""
+    sources, texts = [], []
+    if pd.notna(row.get("price")):
+        spec = assumptions["elasticities"][row["elasticity"]]
+        sources.append(spec["source"])
+        texts.append(f"price: P0, the marginal price the base-year run faces here - "
+                     f"{row['price_basis']}")
+        texts.append(f"elasticity {spec['value']:g} ({row['elasticity']}: see README)")
+        elasticity = float(spec["value"])
+    else:
+        elasticity = math.nan
+    if isinstance(row.get("regulated"), str):
+        reg = assumptions["regulated_prices"][row["regulated"]]
+        sources.append(reg["source"])
+        texts.append(f"regulated_price {reg['value']:g} {reg['unit']} ({row['regulated']}: "
+                     f"see README)")
+    return elasticity, "; ".join(sources), "; ".join(texts)
+
+
 def build_demands(assumptions: dict, carriers: dict[str, set[str]]) -> pd.DataFrame:
-    """demands.csv: amount in its unit, value in USD per base unit, market segment."""
+    """demands.csv: amount in its unit; value (an export market's price), price (reference
+    price P0) and regulated_price in USD per base unit; elasticity; buyer country; owner."""
     df = place(assumptions["demands"], carriers)
-    df["value"] = [round(money_to_base(v, c), 2) for v, c in zip(df["value"], df["carrier"],
-                                                                   strict=True)]
-    df["profile"] = df.get("profile", pd.Series("", index=df.index)).fillna("")
-    cols = ["id", "node", "amount", "unit", "value", "country", "profile", "market", "carrier",
-            "source", "estimate"]
+    for col in ("value", "price", "elasticity", "regulated", "price_basis", "owner", "profile"):
+        if col not in df:
+            df[col] = math.nan
+    regulated = [assumptions["regulated_prices"][k]["value"] if isinstance(k, str) else math.nan
+                 for k in df["regulated"]]
+    econ = [demand_economics(row, assumptions) for _, row in df.iterrows()]
+    df["elasticity"] = [e for e, _, _ in econ]
+    df["source"] = [add_sources(s, extra) if extra else s
+                    for s, (_, extra, _) in zip(df["source"], econ, strict=True)]
+    df["estimate"] = [join(e, text) for e, (_, _, text) in zip(df["estimate"], econ, strict=True)]
+    df["value"] = money_column(df["value"], df["carrier"])
+    df["price"] = money_column(df["price"], df["carrier"])
+    df["regulated_price"] = money_column(pd.Series(regulated, index=df.index), df["carrier"])
+    df["profile"], df["owner"] = df["profile"].fillna(""), df["owner"].fillna("")
+    bad = df[(df["market"] == "export") & df["value"].isna()]
+    if len(bad):
+        raise SystemExit(f"export markets without a price (value): {list(bad['id'])}")
+    cols = ["id", "node", "amount", "unit", "value", "price", "elasticity", "regulated_price",
+            "country", "owner", "profile", "market", "carrier", "source", "estimate"]
     return df[cols]
 
 
 def build_storages(assumptions: dict, carriers: dict[str, set[str]]) -> pd.DataFrame:
-    """storages.csv: gas storages in bcm and mcm/d; withdrawal cost per base unit."""
+    """storages.csv: gas storages in bcm and mcm/d; withdrawal cost per base unit; owner."""
     df = place([dict(s, carrier="gas") for s in assumptions["storages"]], carriers)
     df["volume_unit"], df["rate_unit"] = "bcm", "mcm/d"
     df["cost"] = [money_to_base(v, "gas") for v in df["cost"]]
     cols = ["id", "node", "volume", "volume_unit", "rate", "rate_unit", "initial", "cost",
-            "country", "source", "estimate"]
+            "country", "owner", "source", "estimate"]
     return df[cols]
+
+
+def route_break(steps: list[list[str]], links: pd.DataFrame, start: str, goal: str) -> str:
+    """'' if the route's steps lead forward, in order, from node `start` to node `goal` (the
+    parallel links of a step sharing both ends); else where it breaks."""
+    node = start
+    for step in steps:
+        tails = set(links.loc[step, "from"])
+        heads = set(links.loc[step, "to"])
+        if tails != {node}:
+            return f"step {'+'.join(step)} starts at {', '.join(sorted(tails))}, not at {node}"
+        if len(heads) > 1:
+            return f"parallel links {'+'.join(step)} end at different nodes"
+        node = heads.pop()
+    return "" if node == goal else f"the route ends at {node}, not at the buyer's node {goal}"
+
+
+def build_contracts(assumptions: dict, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """contracts.csv: seller (a supply), buyer (a demand), price in USD per base unit, volume
+    band per year in its unit, route (steps from the seller's node to the buyer's, parallel
+    links of a step joined by '+'), take-or-pay share."""
+    rows = []
+    supplies = tables["supplies"].set_index("id")
+    demands = tables["demands"].set_index("id")
+    links = tables["links"].set_index("id")
+    for spec in assumptions["contracts"]:
+        cid = spec["id"]
+        if spec["seller"] not in supplies.index or spec["buyer"] not in demands.index:
+            raise SystemExit(f"contract {cid}: unknown seller or buyer")
+        carrier = supplies.at[spec["seller"], "carrier"]
+        steps = [str(step).split("+") for step in spec["links"]]
+        unknown = [lid for step in steps for lid in step if lid not in links.index]
+        if unknown or demands.at[spec["buyer"], "carrier"] != carrier:
+            raise SystemExit(f"contract {cid}: unknown links {unknown} or carriers differ")
+        broken = route_break(steps, links, supplies.at[spec["seller"], "node"],
+                             demands.at[spec["buyer"], "node"])
+        if broken:
+            raise SystemExit(f"contract {cid}: route {spec['links']}: {broken}")
+        rows.append({
+            "id": cid, "seller": spec["seller"], "buyer": spec["buyer"],
+            "price": round(money_to_base(spec["price"], carrier), 2),
+            "min": spec["min"], "max": spec["max"], "unit": spec["unit"],
+            "links": " ".join("+".join(step) for step in steps), "per": spec.get("per", "year"),
+            "take_or_pay": spec.get("take_or_pay", 0), "source": spec["source"],
+            "estimate": " ".join(spec["estimate"].split()),
+        })
+    return pd.DataFrame(rows)
 
 
 def build_profiles(assumptions: dict) -> pd.DataFrame:
@@ -449,7 +651,7 @@ def check_source_keys(tables: dict[str, pd.DataFrame], sources: pd.DataFrame) ->
     """Every bracketed or bare source key used in our tables must be in sources.csv."""
     known = set(sources["key"])
     used: set[str] = set()
-    for name in ("supplies", "demands", "storages"):
+    for name in ("supplies", "demands", "storages", "contracts"):
         for text in tables[name]["source"]:
             used |= {k.strip() for k in text.split(";")}
     unknown = sorted(k for k in used if k and k not in known)
@@ -508,29 +710,46 @@ def calibrate(out: Path, calibration: dict) -> dict | None:
         return None
     net = read_network(out)
     res = optimize(net, periods=1)
-    domestic = net.demands.index[net.demands["market"] == "domestic"]
     monthly = optimize(net, periods=12)
-    unmet12 = monthly.unmet[domestic].mul(monthly.days, axis=0).sum() / DAYS_PER_YEAR
+    domestic = net.demands.index[net.demands["market"] == "domestic"]
     unit = net.demands["carrier"].map({"gas": "bcm", "oil": "Mt"})
+    gap = (monthly.demand_amount()[domestic] - monthly.served()[domestic])
+    gap = gap.mul(monthly.days, axis=0).sum() / DAYS_PER_YEAR
     return {
         "status": res.status, "objective": res.objective,
         "table": compare_flows(res.flows.iloc[0], calibration),
-        "unmet_domestic": float(res.unmet[domestic].iloc[0].sum()),
+        "curves": curve_check(net, res),
         "monthly_status": monthly.status,
-        "monthly_unmet": {d: f"{annual(v, unit[d]):.3f} {unit[d]}"
-                          for d, v in unmet12.items() if v > 1e-6},
+        "monthly_gap": {d: f"{annual(v, unit[d]):+.3f} {unit[d]}"
+                        for d, v in gap.items() if abs(annual(v, unit[d])) >= 0.0005},
     }
+
+
+def curve_check(net, res) -> pd.DataFrame:
+    """Priced demands: reference price P0 beside the annual run's nodal price, and the amount
+    beside what is served (base year, one period)."""
+    d = net.demands[net.demands["price"].notna()]
+    prices, served = res.prices.iloc[0], res.served().iloc[0]
+    per = np.where(d["carrier"] == "gas", "USD/tcm", "USD/t")
+    unit = np.where(d["carrier"] == "gas", "bcm", "Mt")
+    return pd.DataFrame({
+        "demand": d.index, "node": d["node"], "P0": (d["price"] / 1000).round(1).to_numpy(),
+        "nodal price": [round(prices[n] / 1000, 1) for n in d["node"]], "per": per,
+        "amount": [round(annual(a, u), 3) for a, u in zip(d["amount"], unit, strict=True)],
+        "served": [round(annual(served[i], u), 3) for i, u in zip(d.index, unit, strict=True)],
+        "unit": unit})
 
 
 # ------------------------------------------------------------------------------------------
 # README
 # ------------------------------------------------------------------------------------------
 def md_table(df: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table."""
+    """A DataFrame as a Markdown table (blank cells for NaN)."""
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in df.iterrows():
-        lines.append("| " + " | ".join(str(v) for v in row.to_numpy()) + " |")
+        cells = ["" if isinstance(v, float) and math.isnan(v) else str(v) for v in row.to_numpy()]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -551,35 +770,89 @@ def tariff_summary(links: pd.DataFrame) -> pd.DataFrame:
                          "country": links["country"]})
 
 
+def segment_summary(links: pd.DataFrame) -> pd.DataFrame:
+    """Links with country segments and how they were set."""
+    seg = links[links["segments"] != ""]
+    how = ["published/derived" if "ESTIMATE" not in e.split("segments: ")[-1] else "estimate"
+           for e in seg["estimate"]]
+    return pd.DataFrame({"link": seg["id"], "status": seg["status"],
+                         "length_km": seg["length_km"], "segments": seg["segments"],
+                         "basis": how})
+
+
 def money_table(df: pd.DataFrame, column: str, amount: str) -> pd.DataFrame:
-    """Supplies or demands with money in trade units (USD/tcm, USD/t)."""
+    """Supplies with money in trade units (USD/tcm, USD/t) and owner."""
     per = np.where(df["carrier"] == "gas", "USD/tcm", "USD/t")
-    out = pd.DataFrame({"id": df["id"], "node": df["node"], amount: df[amount],
-                        "unit": df["unit"], column: (df[column] / 1000).round(1), "per": per})
-    if "market" in df:
-        out["market"] = df["market"]
-    return out
+    return pd.DataFrame({"id": df["id"], "node": df["node"], amount: df[amount],
+                         "unit": df["unit"], column: (df[column] / 1000).round(1), "per": per,
+                         "owner": df["owner"]})
+
+
+def demand_summary(demands: pd.DataFrame) -> pd.DataFrame:
+    """Demands in trade units: export price or P0, elasticity, regulated tariff, buyer."""
+    per = np.where(demands["carrier"] == "gas", "USD/tcm", "USD/t")
+    return pd.DataFrame({
+        "id": demands["id"], "node": demands["node"], "amount": demands["amount"],
+        "unit": demands["unit"], "market": demands["market"],
+        "value": (demands["value"] / 1000).round(1), "P0": (demands["price"] / 1000).round(1),
+        "elasticity": demands["elasticity"],
+        "regulated": (demands["regulated_price"] / 1000).round(1), "per": per,
+        "buyer": demands["country"], "owner": demands["owner"]})
+
+
+def economics_summary(assumptions: dict) -> pd.DataFrame:
+    """Elasticities and regulated prices with their sources and reasons."""
+    rows = [{"key": k, "figure": f"{v['value']:g}", "source": v["source"],
+             "basis": " ".join(v["basis"].split())}
+            for k, v in assumptions["elasticities"].items()]
+    rows += [{"key": k, "figure": f"{v['value']:g} {v['unit']}", "source": v["source"],
+              "basis": " ".join(v["basis"].split())}
+             for k, v in assumptions["regulated_prices"].items()]
+    return pd.DataFrame(rows)
+
+
+def contract_summary(contracts: pd.DataFrame, supplies: pd.DataFrame) -> pd.DataFrame:
+    """Contracts in trade units."""
+    carrier = supplies.set_index("id")["carrier"].reindex(contracts["seller"]).to_numpy()
+    return pd.DataFrame({
+        "id": contracts["id"], "seller": contracts["seller"], "buyer": contracts["buyer"],
+        "price": (contracts["price"] / 1000).round(1),
+        "per": np.where(carrier == "gas", "USD/tcm", "USD/t"), "min": contracts["min"],
+        "max": contracts["max"], "unit": contracts["unit"], "take_or_pay": contracts["take_or_pay"],
+        "route": contracts["links"], "source": contracts["source"]})
 
 
 def calibration_section(result: dict | None, calibration: dict) -> str:
-    """README text on how the base-year run compares with observed flows."""
+    """README text on how the base-year run compares with observed flows and reference prices."""
     if result is None:
         return "The optimiser was not importable when this folder was built; not run.\n"
     tol = calibration["tolerance"]
     table = result["table"].copy()
     table["pass"] = np.where(table["pass"], "yes", "NO")
-    months = result["monthly_unmet"]
-    month_text = ", ".join(f"{k} {v}" for k, v in months.items()) or "none"
+    gaps = result["monthly_gap"]
+    gap_text = ", ".join(f"{k} {v}" for k, v in gaps.items()) or "none"
     return (
-        f"One-period (annual) least-cost run of this folder: status `{result['status']}`, "
-        f"objective {result['objective'] / 1e9:,.1f} bn USD. A flow passes when "
-        f"|model - observed| <= max({tol['rel']:.0%} x observed, {tol['abs']} units). "
-        "Model flows are what enters each link (before fuel loss), annual "
-        "(mcm/d x 365 / 1000 = bcm; kt/d x 365 / 1000 = Mt).\n\n"
+        f"One-period (annual) welfare-maximising run of this folder: status "
+        f"`{result['status']}`, objective {result['objective'] / 1e9:,.1f} bn USD (minus the "
+        f"surplus; `corridor run` reports welfare). A flow passes when |model - observed| <= "
+        f"max({tol['rel']:.0%} x observed, {tol['abs']} units). Model flows are what enters each "
+        "link (before fuel loss), annual (mcm/d x 365 / 1000 = bcm; kt/d x 365 / 1000 = Mt). "
+        "Flows bound by a quota or contract rather than chosen freely: G08 (western Uzbekistan "
+        "has no other supply), O07 and O09 (Transneft and Druzhba quotas), O23 (the KMG-SOCAR "
+        "plan), O25 (Transneft's Makhachkala schedule), G12-G15 (Turkmen supply offered to "
+        "the CAGP, 30 bcm/yr of it the Turkmengaz-CNPC minimum) and, largely, Atasu-Alashankou "
+        "(O13: 10 Mt/yr of it is the Rosneft-CNPC transit contract, min = max; only the Kazakh "
+        "crude in it is the model's choice), so O13 says little about the model; CPC (O03), "
+        "TAP (G37) and the split of Chinese gas among sellers above the contract minimums are "
+        "the model's own.\n\n"
         f"{md_table(table)}\n\n"
-        f"Unmet domestic demand in the annual run: {result['unmet_domestic']:.4f} (base units "
-        f"per day). In a 12-month run (status `{result['monthly_status']}`), unmet domestic "
-        f"demand per year: {month_text}.\n"
+        "Demand curves: each reference price P0 beside the nodal price of the same annual run, "
+        "and each amount beside what is served (they agree when P0 is the marginal price the "
+        "model faces there; the curve's bands are P0 x (0.5 .. 1.5) in 8 steps, so a price "
+        "off P0 moves the quantity by elasticity x amount x the relative price change).\n\n"
+        f"{md_table(result['curves'])}\n\n"
+        f"In a 12-month run (status `{result['monthly_status']}`), domestic demand served below "
+        f"(+) or above (-) its amount over the year: {gap_text}.\n"
     )
 
 
@@ -587,17 +860,22 @@ def readme(tables: dict, meta: dict, assumptions: dict, result: dict | None) -> 
     """The dataset README: what, base year, conventions, estimates, calibration."""
     links, nodes = tables["links"], tables["nodes"]
     counts = ", ".join(f"{len(tables[n])} {n}" for n in
-                       ("nodes", "links", "supplies", "demands", "storages"))
+                       ("nodes", "links", "supplies", "demands", "storages", "contracts"))
     built = links["status"].value_counts().to_dict()
+    demands = tables["demands"].set_index("id")
     return README_TEMPLATE.format(
         counts=counts, built=", ".join(f"{v} {k}" for k, v in built.items()),
         twins=", ".join(sorted(i for i in nodes["id"] if i.endswith(OIL_SUFFIX))),
         key_nodes=", ".join(meta["key_nodes"]),
         voll_gas=meta["value_of_lost_load"]["gas"], voll_oil=meta["value_of_lost_load"]["oil"],
+        samara=f"{demands.at['D_RU_SAMARA_TRANSIT', 'amount']:g}",
         capacities=md_table(estimated_capacities(links)),
         tariffs=md_table(tariff_summary(links)),
+        segments=md_table(segment_summary(links)),
         supplies=md_table(money_table(tables["supplies"], "cost", "capacity")),
-        demands=md_table(money_table(tables["demands"], "value", "amount")),
+        demands=md_table(demand_summary(tables["demands"])),
+        elasticities=md_table(economics_summary(assumptions)),
+        contracts=md_table(contract_summary(tables["contracts"], tables["supplies"])),
         calibration=calibration_section(result, meta["calibration"]),
     )
 
@@ -618,6 +896,7 @@ def build(region_dir: Path, assumptions_path: Path, out: Path, run: bool = True)
         "profiles": build_profiles(assumptions),
         "sources": build_sources(region, assumptions),
     }
+    tables["contracts"] = build_contracts(assumptions, tables)
     check_source_keys(tables, tables["sources"])
     meta = build_meta(assumptions, region["flows"])
     write_tables(out, tables, meta)
