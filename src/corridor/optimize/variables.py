@@ -11,7 +11,7 @@ from corridor.optimize.inputs import ModelInputs
 from corridor.optimize.lp import Block, LinearProgram
 from corridor.validation import parse_route
 
-CONTRACT_PREFERENCE = 0.01  # USD per base unit: far below any price, above solver tolerances
+CONTRACT_PREFERENCE = 1.0  # USD per base unit: far below any price, above solver tolerances
 
 
 def _per_period(inputs: ModelInputs, unit_cost):
