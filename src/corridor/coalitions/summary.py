@@ -14,9 +14,9 @@ from corridor.coalitions.game import GameError, TUGame, popcount
 from corridor.coalitions.network_game import CoalitionValues
 
 DEFINITIONS = {
-    "welfare": "v(S) = welfare of S: value of the demand S serves (domestic demand at its value "
-               "of lost load, export markets at their price) minus supply, transport and storage "
-               "cost, per year",
+    "welfare": "v(S) = welfare of S: value of the demand S serves (demand curves and bands at "
+               "their prices, export markets at their price, fixed demand at its value of lost "
+               "load) minus supply, transport (tariffs) and storage cost, per year",
     "savings": "v(S) = cost S saves against importing its domestic demand at the outside price, "
                "plus its export margins, per year",
 }

@@ -195,8 +195,9 @@ def terminal(report: SweepReport, console: Console) -> None:
     console.print(_rich(security_table(report.domestic), "Domestic demand: loss-of-load "
                         "probability and expected unserved energy (bcm gas, Mt oil over the "
                         "horizon)", pct))
-    console.print(_rich(security_table(report.export), "Export demand: probability of selling "
-                        "less than in the base case, and expected shortfall", pct))
+    if len(report.export):  # export markets priced as world markets are not demand that goes short
+        console.print(_rich(security_table(report.export), "Export demand: probability of "
+                            "selling less than in the base case, and expected shortfall", pct))
     rev = spread_table(report.revenue, money=True).rename(columns={"item": "country"})
     console.print(_rich(rev, "Transport revenue by country (million USD over the horizon)",
                         {c: "{:,.1f}" for c in rev.columns}))
@@ -208,7 +209,7 @@ def terminal(report: SweepReport, console: Console) -> None:
     obj = report.objective.copy()
     money = ["base", "mean", *(f"p{p}" for p in PERCENTILES)]
     obj[money] = obj[money] / 1e9
-    console.print(_rich(obj, "Total cost (bn USD) and solver effort per draw",
+    console.print(_rich(obj, "Objective (bn USD: minus the surplus) and solver effort per draw",
                         {"iterations": "{:,.0f}", "solve_ms": "{:,.2f}"}))
 
 
@@ -237,7 +238,7 @@ def figures(report: SweepReport) -> list[go.Figure]:
     rev = spread_table(report.revenue, money=True)
     flows = spread_table(report.flows, money=False)
     obj = go.Figure(go.Histogram(x=report.objectives / 1e9, nbinsx=40))
-    obj.update_layout(title="Total cost over the draws", xaxis_title="bn USD",
+    obj.update_layout(title="Objective (minus the surplus) over the draws", xaxis_title="bn USD",
                       yaxis_title="draws", height=360)
     figs = [_bar(dom, "LOLP", "Domestic loss-of-load probability", "share of draws"),
             _bar(dom, "EUE", "Domestic expected unserved energy", "bcm (gas) / Mt (oil)"),
