@@ -238,7 +238,7 @@ class NetworkGame:
                 "(check route targets, contracts and storage end levels with `corridor run`)")
         usable = self._usable_at(self._link_req, self._link_out, mask)
         unused_build = float(self._build_cost[~usable].sum())
-        return self.solver.objective_welfare() + unused_build + self._fixed_value
+        return -self.solver.objective() + unused_build + self._fixed_value
 
     def label(self, mask: int) -> str:
         return "+".join(p for i, p in enumerate(self.players) if mask >> i & 1) or "{}"

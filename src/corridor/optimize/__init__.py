@@ -29,6 +29,8 @@ def optimize(net: Network, periods: int = 1, options: dict | None = None) -> Res
     solver = FlowSolver(model, solver_options(model, options))
     solver.run()
     solution = solver.solution()
+    if solution.status == "optimal":  # which part of the flows each contract is credited with
+        solution.x[solver.columns("contract")] = solver.credit_contracts(solution.x)
     results = read_results(model, solution)
     results.stats.update(build_seconds=build_seconds, solve_seconds=solution.solve_seconds,
                          iterations=solution.iterations, variables=model.lp.n_cols,
@@ -119,7 +121,8 @@ def read_results(model: FlowModel, solution: Solution) -> Results:
 
 def _contract_shadow(model: FlowModel, solution: Solution) -> pd.Series:
     """USD per base unit of annual volume that the contract's volume band costs the network:
-    positive when its minimum binds, negative when its maximum does, 0 when neither."""
+    positive when its minimum binds, else 0 (a maximum caps the volume credited to the contract,
+    not the flow: more can be traded at nodal prices)."""
     lp, inputs = model.lp, model.inputs
     table = inputs.network.contracts
     shadow = pd.Series(0.0, index=table.index, dtype=float)

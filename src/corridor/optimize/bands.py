@@ -45,9 +45,11 @@ def linear_bands(amount: float, price: float, elasticity: float,
     def quantity(p: float) -> float:
         return amount * (1.0 + elasticity * (p / price - 1.0))
 
-    high = min(price * (1.0 + curve.window), choke)
-    low = price * (1.0 - curve.window)
-    edges = np.concatenate([[choke], np.linspace(high, low, curve.bands + 1), [0.0]])
+    window = np.linspace(price * (1.0 + curve.window), price * (1.0 - curve.window),
+                         curve.bands + 1)
+    # a steep curve chokes inside the window: its edges above the choke price fall away, and
+    # the reference price stays an edge
+    edges = np.minimum(np.concatenate([[choke], window, [0.0]]), choke)
     bands = []
     for p_top, p_bottom in zip(edges[:-1], edges[1:], strict=True):
         width = quantity(p_bottom) - quantity(p_top)

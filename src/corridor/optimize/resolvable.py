@@ -110,19 +110,6 @@ class LPSolver:
         return float(self.h.getInfo().objective_function_value) if \
             self.status() == "optimal" else float("nan")
 
-    def economic_objective(self) -> float:
-        """The objective without the token preference for contract volume
-        (variables.contracts): what the run reports."""
-        if "contract" not in self.lp.columns or self.status() != "optimal":
-            return self.objective()
-        cols = self.columns("contract").ravel()
-        return self.objective() - float(self.current.cost[cols] @ self.x()[cols])
-
-    def objective_welfare(self) -> float:
-        """Minus the economic objective: the surplus the optimiser maximised (tariffs as
-        costs)."""
-        return -self.economic_objective()
-
     def x(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_value)
 
@@ -137,7 +124,7 @@ class LPSolver:
             return Solution(status, float("nan"), np.zeros(n_cols), np.zeros(n_rows),
                             self.seconds, self.last_iterations, violations, self.message())
         sol = self.h.getSolution()
-        return Solution(status, self.economic_objective(), np.asarray(sol.col_value),
+        return Solution(status, self.objective(), np.asarray(sol.col_value),
                         np.asarray(sol.row_dual), self.seconds, self.last_iterations,
                         col_dual=np.asarray(sol.col_dual))
 
@@ -178,6 +165,30 @@ class FlowSolver(LPSolver):
         inputs = self.model.inputs
         factor = np.broadcast_to(factor, (inputs.n_periods, len(inputs.network.demands)))
         self.set_demand(data, inputs.unit_amount * factor[:, inputs.demand_parent])
+
+    def credit_contracts(self, x: np.ndarray) -> np.ndarray:
+        """Contract volumes (periods x contracts) for the solution `x`: the most the contracts
+        can be credited with, given its production, consumption and route flows and their
+        bands. Every other column is fixed at `x` and the total contracted volume maximised on
+        the same rows, so crediting never changes the optimum; the data HiGHS held before is
+        restored afterwards."""
+        contract = self.columns("contract")
+        if contract.size == 0:
+            return np.zeros(contract.shape)
+        held = self.current
+        data = held.copy()
+        others = np.ones(len(x), dtype=bool)
+        others[contract.ravel()] = False
+        fixed = np.clip(x, data.col_lower, data.col_upper)
+        data.col_lower[others] = data.col_upper[others] = fixed[others]
+        data.cost[:] = 0.0
+        data.cost[contract] = -self.model.inputs.days[:, None]
+        data.offset = 0.0
+        volumes = np.clip(x[contract], 0.0, None)
+        if self.run(data) == "optimal":
+            volumes = self.x()[contract]
+        self.push(held)
+        return volumes
 
 
 def solve(lp: LinearProgram, options: dict | None = None) -> Solution:

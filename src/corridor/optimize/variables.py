@@ -11,8 +11,6 @@ from corridor.optimize.inputs import ModelInputs
 from corridor.optimize.lp import Block, LinearProgram
 from corridor.validation import parse_route
 
-CONTRACT_PREFERENCE = 1.0  # USD per base unit: far below any price, above solver tolerances
-
 
 def _per_period(inputs: ModelInputs, unit_cost):
     """USD per (base unit per day) in each period: a unit cost times the period's days."""
@@ -60,10 +58,9 @@ def contracts(lp: LinearProgram, inputs: ModelInputs) -> Block:
     """Each contract's delivered volume (base units per day); a contract priced per period has
     its min and max as bounds, one priced per year gets them as a horizon row instead.
 
-    Each unit delivered earns a token CONTRACT_PREFERENCE (USD per base unit), so that of the
-    flows the optimum chooses, as much as the band and the path allow is credited to the
-    contract rather than an arbitrary amount between its minimum and the flow; read-back removes
-    it from the objective (`FlowSolver.economic_objective`).
+    The volume costs nothing: the band's minimum binds the flows, and which volume between what
+    the band needs and what the flows allow is reported is settled after the solve
+    (`FlowSolver.credit_contracts`), so that crediting never moves the optimum.
 
     A route with a step none of whose links is built delivers nothing (validation warns): its
     band is suspended, as a scenario's `block` suspends a contract over a blocked link.
@@ -75,8 +72,7 @@ def contracts(lp: LinearProgram, inputs: ModelInputs) -> Block:
     unbuilt = suspended_contracts(inputs)
     lower = np.where(unbuilt, 0.0, lower)  # a route with a step not built delivers nothing
     upper = np.where(unbuilt, 0.0, upper)
-    preference = _per_period(inputs, np.full(len(table), -CONTRACT_PREFERENCE))
-    return lp.add_variables("contract", table.index, lower, upper, preference)
+    return lp.add_variables("contract", table.index, lower, upper)
 
 
 def storage(lp: LinearProgram, inputs: ModelInputs) -> tuple[Block, Block, Block]:

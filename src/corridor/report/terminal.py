@@ -117,7 +117,7 @@ def contract_table(results: Results) -> Table | str:
     money = results.contract_table()
     table = Table(title="Contracts, over the horizon", title_justify="left",
                   caption="transfer: what the seller gains over nodal prices (the buyer loses "
-                          "it); shadow price > 0: the minimum binds, < 0: the maximum")
+                          "it); shadow price: what the minimum costs per unit when it binds")
     for col in ("contract", "volume", "price", "revenue, M USD", "at nodal price, M USD",
                 "take-or-pay, M USD", "transfer, M USD", "shadow price"):
         table.add_column(col, justify="left" if col == "contract" else "right")

@@ -77,7 +77,8 @@ def link_plan(point_flows: list[dict]) -> dict[str, float]:
 
 def plan_network(net: Network, plan: dict[str, float]) -> Network:
     """The network with each planned link's flow fixed: capacity and a minimum both equal to the
-    plan, in the planned direction (a reversed link is turned around)."""
+    plan, in the planned direction (a reversed link is turned around). Contracts are left out:
+    their volume bands are annual and commercial, and one gas day is not held to them."""
     links = net.links.copy()
     rows = []
     for lid, flow in plan.items():
@@ -90,7 +91,7 @@ def plan_network(net: Network, plan: dict[str, float]) -> Network:
     targets = pd.DataFrame(rows, columns=["id", "links", "minimum", "unit", "source", "carrier"])
     targets = targets.set_index("id").astype({"minimum": float})
     targets = pd.concat([net.targets, targets]) if len(net.targets) else targets
-    return net.replace(links=links, targets=targets)
+    return net.replace(links=links, targets=targets, contracts=net.contracts.iloc[0:0])
 
 
 def check_day_plan(net: Network, point_flows: list[dict], hydraulics: bool = True) -> dict:

@@ -163,8 +163,7 @@ class Resolver:
     def _run(self, v: LPData) -> tuple[str, float, int, float]:
         """Solve with data `v` from the base basis: status, objective, iterations, seconds."""
         status = self.solver.run(v, self.basis)
-        return (status, self.solver.economic_objective(), self.solver.last_iterations,
-                self.solver.seconds)
+        return status, self.solver.objective(), self.solver.last_iterations, self.solver.seconds
 
     def solve(self, draw_id: int) -> DrawResult:
         """Draw `draw_id` applied to the base model and solved warm."""
