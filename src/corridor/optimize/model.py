@@ -40,7 +40,7 @@ def build_flow_model(net: Network, n_periods: int = 1) -> FlowModel:
     constraints.storage_continuity(lp, inputs, inject, withdraw, level)
     constraints.flow_targets(lp, inputs, forward)
     constraints.contract_rows(lp, inputs, contract, supply, unmet, forward)
-    lp.offset = build_costs(inputs) - band_value(inputs, inputs.unit_amount)
+    lp.offset = objective_constant(lp, inputs, lp.vector("cost"), lp.vector("col_upper"))
     return FlowModel(lp, inputs)
 
 
@@ -49,9 +49,11 @@ def build_costs(inputs: ModelInputs) -> float:
     return float(over_horizon(inputs.links["build_cost"].sum(), inputs.days))
 
 
-def band_value(inputs: ModelInputs, unit_amount: np.ndarray) -> float:
-    """USD over the horizon that the price-responsive demand units would be worth if all were
-    served; the `unmet` columns subtract what is not, so the objective is cost - value served."""
-    responsive = ~inputs.unit_fixed
-    return float(np.sum(unit_amount[:, responsive] * inputs.unit_value[responsive]
-                        * inputs.days[:, None]))
+def objective_constant(lp: LinearProgram, inputs: ModelInputs, cost: np.ndarray,
+                       upper: np.ndarray) -> float:
+    """The objective's constant: the build cost of built links less what the price-responsive
+    demand units would be worth if all were served (their `unmet` columns' cost x upper bound),
+    so that the objective is cost - value served. Written once, for the model as built and for
+    every changed copy of its data (`FlowSolver.update_constant`)."""
+    unmet = lp.columns["unmet"].index()[:, ~inputs.unit_fixed].ravel()
+    return build_costs(inputs) - float(cost[unmet] @ upper[unmet])

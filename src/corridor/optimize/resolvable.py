@@ -18,7 +18,7 @@ import numpy as np
 
 from corridor.optimize.constraints import buyer_capacity, node_demand
 from corridor.optimize.lp import LinearProgram
-from corridor.optimize.model import FlowModel, build_costs
+from corridor.optimize.model import FlowModel, objective_constant
 from corridor.optimize.solve import _STATUS, Solution, diagnose, new_highs, pass_model
 
 
@@ -156,9 +156,7 @@ class FlowSolver(LPSolver):
         """The objective's constant from `data`: build cost less the value of every
         price-responsive demand unit at its (possibly changed) quantity and value, so that the
         objective stays minus the surplus after demand amounts or values change."""
-        unmet = self.columns("unmet")[:, ~self.model.inputs.unit_fixed].ravel()
-        data.offset = build_costs(self.model.inputs) - float(
-            data.cost[unmet] @ data.col_upper[unmet])
+        data.offset = objective_constant(self.lp, self.model.inputs, data.cost, data.col_upper)
 
     def scale_demand(self, data: LPData, factor: np.ndarray) -> None:
         """Multiply each demand's units by `factor` (periods x demands, or demands)."""
