@@ -14,7 +14,7 @@ from corridor.cli import (
 )
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Corridor: least-cost flows, bottlenecks and money in oil and gas networks.")
+                  help="Corridor: flows, prices, bottlenecks and who gains in oil and gas.")
 for group in (network_commands, runs_commands, coalition, sweep_commands, service_commands):
     app.registered_commands += group.app.registered_commands
 app.add_typer(hydraulics.app, name="hydraulics")

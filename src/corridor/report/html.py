@@ -207,7 +207,8 @@ def _summary_html(run: StoredRun) -> str:
     objective = "n/a" if pd.isna(m["objective"]) else f"{m['objective'] / 1e9:,.2f} bn USD"
     welfare = "n/a" if pd.isna(m["welfare"]) else f"{m['welfare'] / 1e9:,.2f} bn USD"
     items = {"network": m["network"], "scenario": m["scenario"] or "base",
-             "status": m["status"], "periods": m["periods"], "total cost (objective)": objective,
+             "status": m["status"], "periods": m["periods"],
+             "objective (minus the surplus)": objective,
              "welfare": welfare, "created": m["created"], "input hash": m["input_hash"],
              "Corridor": m["corridor_version"]}
     return "<table class='table'>" + "".join(

@@ -163,7 +163,7 @@ def binding_line(results: Results) -> str:
     rent = results.congestion_rent()
     rent = rent[rent > 1e3].sort_values(ascending=False)
     if rent.empty:
-        return ("No link's capacity limits the least-cost plan (no congestion rent); full links "
+        return ("No link's capacity limits the optimal plan (no congestion rent); full links "
                 "above have an equally cheap alternative.")
     shown = ", ".join(f"{lid} ({v / 1e6:,.1f} M USD)" for lid, v in rent.head(8).items())
     return f"Binding capacity (congestion rent): {shown}"

@@ -11,7 +11,7 @@ All figures are aggregated by DuckDB from the store (memory does not grow with t
   over the base case, in bcm (gas) or Mt (oil) over the modelled horizon (a year);
 - percentiles (5, 25, 50, 75, 95 %) of transport revenue per country (tariff x flow entering the
   country's links, million USD) and of the net flow of the links that vary most;
-- the total cost (objective) distribution, and the draws that cost most, with their changes.
+- the objective (minus the surplus) distribution, and the draws that cost most, with their changes.
 
 `terminal(report, console)` prints the tables; `write_html(report, path)` writes one offline
 page: plotly.js is embedded (no CDN), so it opens with no network access.
