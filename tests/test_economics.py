@@ -672,19 +672,8 @@ def _with_band(spec, kind: str, price: float, where: int):
 @given(banded_specs(), st.integers(0, 10))
 @example(PLAIN_EXAMPLE, 1)
 def test_a_demand_band_below_every_supply_cost_changes_nothing(spec, where):
-    net = build(spec)
-    cheapest = min(p for _, _, p in my_supply_units(net))
-    base = optimize(net, spec["periods"])
-    more, eid = _with_band(spec, "demand", cheapest - 0.5, where)
-    r = run(more)
-    assert base.status == r.status == "optimal"
-    assert r.objective == pytest.approx(base.objective, rel=1e-9, abs=1e-6)
-    assert r.welfare() == pytest.approx(base.welfare(), rel=1e-9, abs=1e-6)
-    new = [lab for lab in r.demand_units.index if lab.startswith(f"{eid}#")
-           and int(lab.split("#")[1]) > max([0] + [c["band"] for c in spec["curves"]
-                                                   if c["id"] == eid])]
-    assert len(new) == 2
-    assert np.allclose(r.unit_served[new].to_numpy(), 0.0, atol=1e-7)
+    cheapest = min(p for _, _, p in my_supply_units(build(spec)))
+    _assert_unused_band_changes_nothing(spec, "demand", cheapest - 0.5, where)
 
 
 @settings(SETTINGS, max_examples=20)
@@ -693,19 +682,26 @@ def test_a_demand_band_below_every_supply_cost_changes_nothing(spec, where):
 def test_a_supply_band_above_every_demand_value_changes_nothing(spec, where):
     """Above every demand unit's value, fixed demands' values of lost load included (those are
     worth buying at any price below them)."""
-    net = build(spec)
-    dearest = max(v for _, _, v, _ in my_demand_units(net))
-    base = optimize(net, spec["periods"])
-    more, eid = _with_band(spec, "supply", dearest + 0.5, where)
+    dearest = max(v for _, _, v, _ in my_demand_units(build(spec)))
+    _assert_unused_band_changes_nothing(spec, "supply", dearest + 0.5, where)
+
+
+def _assert_unused_band_changes_nothing(spec, kind: str, price: float, where: int) -> None:
+    """Adding a band of `kind` (demand or supply) at `price` leaves the optimum alone and the
+    new bands unused."""
+    base = optimize(build(spec), spec["periods"])
+    more, eid = _with_band(spec, kind, price, where)
     r = run(more)
     assert base.status == r.status == "optimal"
     assert r.objective == pytest.approx(base.objective, rel=1e-9, abs=1e-6)
     assert r.welfare() == pytest.approx(base.welfare(), rel=1e-9, abs=1e-6)
-    new = [lab for lab in r.supply_units.index if lab.startswith(f"{eid}#")
-           and int(lab.split("#")[1]) > max([0] + [c["band"] for c in spec["curves"]
-                                                   if c["id"] == eid])]
+    units, used = ((r.demand_units, r.unit_served) if kind == "demand"
+                   else (r.supply_units, r.unit_supply))
+    last = max([0] + [c["band"] for c in spec["curves"] if c["id"] == eid])
+    new = [lab for lab in units.index
+           if lab.startswith(f"{eid}#") and int(lab.split("#")[1]) > last]
     assert len(new) == 2
-    assert np.allclose(r.unit_supply[new].to_numpy(), 0.0, atol=1e-7)
+    assert np.allclose(used[new].to_numpy(), 0.0, atol=1e-7)
 
 
 @SETTINGS
