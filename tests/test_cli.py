@@ -203,7 +203,7 @@ def test_validate(which: str, tiny_dir: Path, runner) -> None:
         text = result.stdout.replace("\n", "")
         tables = ("nodes", "links", "supplies", "demands", "storages", "targets")
         counts = ", ".join(f"{len(tiny_csv(tiny_dir, t))} {t}" for t in tables)
-        assert f"({counts}, 0 curves, 0 contracts)" in text
+        assert f"({counts}, 0 curves, 0 contracts, 0 paths, 0 groups)" in text
 
 
 @pytest.mark.parametrize("which", NETWORKS)

@@ -179,7 +179,8 @@ def test_tiny_fixture_is_valid_and_silent(tiny_dir: Path) -> None:
         warnings.simplefilter("error")
         net = read_network(tiny_dir)
     assert net.counts() == {"nodes": 10, "links": 8, "supplies": 3, "demands": 4,
-                            "storages": 1, "targets": 1, "curves": 0, "contracts": 0}
+                            "storages": 1, "targets": 1, "curves": 0, "contracts": 0,
+                                "paths": 0, "groups": 0}
 
 
 @pytest.mark.parametrize("case", ALL_CASES)

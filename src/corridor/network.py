@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from corridor.finance import DEFAULT_DISCOUNT_RATE, annual_cost
 
 from corridor.schema import BUILT_STATUSES, TABLES
 
@@ -37,6 +39,44 @@ class DemandCurve(BaseModel):
                                       "share of the reference price")
 
 
+class Planning(BaseModel):
+    """`network.yaml` `planning`: the horizon `corridor plan` optimises over."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    years: str | list[int] = Field(
+        description="modelled years, a list or 'first:last:step'; each stands for the years up "
+                    "to the next one (the last for one step)")
+    discount_rate: float = Field(DEFAULT_DISCOUNT_RATE, ge=0.0, lt=1.0,
+                                 description="real discount rate per year")
+    money_year: int | None = Field(None, description="the year whose USD all money is in")
+    periods: int = Field(12, ge=1, le=365, description="representative periods per year")
+
+    @field_validator("years")
+    @classmethod
+    def _years(cls, value):
+        modelled_years(value)  # raises ValueError with the reason
+        return value
+
+
+def modelled_years(spec: str | list[int]) -> list[int]:
+    """'2025:2040:5' -> [2025, 2030, 2035, 2040]; a list is checked to be strictly increasing."""
+    if isinstance(spec, str):
+        parts = spec.split(":")
+        if len(parts) not in (2, 3) or not all(p.strip().lstrip("-").isdigit() for p in parts):
+            raise ValueError(f"years {spec!r}: expected first:last or first:last:step")
+        first, last = int(parts[0]), int(parts[1])
+        step = int(parts[2]) if len(parts) == 3 else 1
+        if step < 1 or last < first:
+            raise ValueError(f"years {spec!r}: need first <= last and step >= 1")
+        years = list(range(first, last + 1, step))
+    else:
+        years = [int(y) for y in spec]
+    if not years or any(b <= a for a, b in zip(years, years[1:], strict=False)):
+        raise ValueError("years must be a non-empty, strictly increasing list")
+    return years
+
+
 class NetworkMeta(BaseModel):
     """The optional `network.yaml`: name, description and model-wide defaults."""
 
@@ -51,6 +91,12 @@ class NetworkMeta(BaseModel):
     )
     key_nodes: list[str] = Field(default_factory=list)
     demand_curve: DemandCurve = Field(default_factory=lambda: DemandCurve())
+    planning: Planning | None = None
+
+    @property
+    def discount_rate(self) -> float:
+        """The rate that annualises capex: the planning horizon's, else the default."""
+        return self.planning.discount_rate if self.planning else DEFAULT_DISCOUNT_RATE
 
 
 @dataclass
@@ -66,6 +112,8 @@ class Network:
     profiles: pd.DataFrame  # index: period 1..12 (months) or 1..365 (days); one column per profile
     curves: pd.DataFrame = field(default_factory=lambda: _empty("curves"))  # index: its owner id
     contracts: pd.DataFrame = field(default_factory=lambda: _empty("contracts"))
+    paths: pd.DataFrame = field(default_factory=lambda: _empty("paths"))  # index: demand/supply
+    groups: pd.DataFrame = field(default_factory=lambda: _empty("groups"))
     meta: NetworkMeta = field(default_factory=NetworkMeta)
     origin: str = "<memory>"
     scenarios: tuple[str, ...] = ()  # scenario files applied to the folder's network, in order
@@ -77,6 +125,11 @@ class Network:
     def active_links(self) -> pd.DataFrame:
         """Links that exist in the modelled year (operating); proposed ones need a scenario."""
         return self.links[self.links["status"].isin(BUILT_STATUSES)]
+
+    def annual_cost(self, table: str = "links") -> pd.Series:
+        """USD per year each row of `table` costs while built (build_cost + annualised capex +
+        fixed O&M, `finance.annual_cost`)."""
+        return annual_cost(getattr(self, table), self.meta.discount_rate)
 
     def demand_value(self) -> pd.Series:
         """USD per base unit of each demand: its `value`, else its carrier's value of lost load."""
@@ -94,7 +147,7 @@ class Network:
         """Number of rows per table, e.g. for `corridor info`."""
         return {name: len(getattr(self, name)) for name in
                 ("nodes", "links", "supplies", "demands", "storages", "targets", "curves",
-                 "contracts")}
+                 "contracts", "paths", "groups")}
 
     @property
     def origin_path(self) -> Path | None:

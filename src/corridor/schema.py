@@ -50,6 +50,15 @@ class Table:
 
 NaN = float("nan")
 
+# A proposed asset as an investment decision for `corridor plan` (docs/planning.md): overnight
+# capex (USD), lifetime (years), fixed O&M (USD/yr), first year it may operate, years from the
+# first planning year until it can, and whether it is all-or-nothing or may be built in part.
+PROJECT_COLUMNS = (
+    Column("capex", NUMBER, NaN, minimum=0.0), Column("lifetime", NUMBER, NaN, minimum=1.0),
+    Column("fixed_om", NUMBER, 0.0, minimum=0.0), Column("earliest_year", NUMBER, NaN),
+    Column("lead_time", NUMBER, 0.0, minimum=0.0), Column("expansion", TEXT, "binary"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -74,14 +83,14 @@ TABLES: dict[str, Table] = {
              Column("roughness_mm", NUMBER, NaN, minimum=0.0),
              Column("country"), Column("owner"),
              Column("build_cost", NUMBER, 0.0, minimum=0.0), Column("profile"), Column("source"),
-             Column("segments")),
+             Column("segments"), *PROJECT_COLUMNS),
         ),
         Table(
             "supplies",
             (Column("id"), Column("node"),
              Column("capacity", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
             (Column("cost", NUMBER, 0.0), Column("country"), Column("profile"), Column("source"),
-             Column("owner")),
+             Column("owner"), Column("status", TEXT, "operating"), *PROJECT_COLUMNS),
         ),
         Table(
             "demands",
@@ -102,14 +111,14 @@ TABLES: dict[str, Table] = {
             (Column("initial", NUMBER, 0.5, minimum=0.0, below=1.0 + 1e-12),
              Column("final", NUMBER, NaN, minimum=0.0, below=1.0 + 1e-12),
              Column("cost", NUMBER, 0.0, minimum=0.0), Column("country"), Column("source"),
-             Column("owner")),
+             Column("owner"), Column("status", TEXT, "operating"), *PROJECT_COLUMNS),
             mandatory_file=False,
         ),
         Table(
             "targets",
             (Column("id"), Column("links"),
              Column("minimum", NUMBER, unit_column="unit", minimum=0.0), Column("unit")),
-            (Column("source"),),
+            (Column("source"), Column("from_year", NUMBER, NaN)),
             mandatory_file=False,
         ),
         # Price bands of a demand (what its buyers pay at most) or a supply (its marginal cost);
@@ -135,8 +144,29 @@ TABLES: dict[str, Table] = {
              Column("source")),
             mandatory_file=False,
         ),
+        # How demands, markets and supplies change over a planning horizon: a `factor` on the
+        # base-year quantity or an `amount` (in `unit`), interpolated between listed years.
+        Table(
+            "paths",
+            (Column("id"), Column("year", NUMBER)),
+            (Column("factor", NUMBER, NaN, minimum=0.0),
+             Column("amount", NUMBER, NaN, unit_column="unit", minimum=0.0), Column("unit"),
+             Column("source")),
+            mandatory_file=False,
+            key=("id", "year"),
+        ),
+        # Relations between projects: `exclusive` (at most one is ever built) or `requires` (the
+        # first operates only when every other one does).
+        Table(
+            "groups",
+            (Column("id"), Column("kind"), Column("projects")),
+            (Column("source"),),
+            mandatory_file=False,
+        ),
     )
 }
+GROUP_KINDS = ("exclusive", "requires")
+EXPANSIONS = ("binary", "continuous")
 CONTRACT_PERIODS = ("year", "period")
 
 STATUSES = ("operating", "proposed", "under_construction")

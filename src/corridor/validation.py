@@ -16,7 +16,17 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from corridor.network import Network, NetworkMeta
-from corridor.schema import CONTRACT_PERIODS, MARKETS, NUMBER, STATUSES, TABLES, WORLD, Table
+from corridor.schema import (
+    CONTRACT_PERIODS,
+    EXPANSIONS,
+    GROUP_KINDS,
+    MARKETS,
+    NUMBER,
+    STATUSES,
+    TABLES,
+    WORLD,
+    Table,
+)
 from corridor.units import BASE_AMOUNT, BASE_RATE, CARRIERS, UnitError, factor_to_base
 
 MAX_REPORTED = 12
@@ -384,6 +394,54 @@ def _check_contracts(check: _Checker, contracts: pd.DataFrame, demands: pd.DataF
     _convert_units(check, table, contracts, pd.Series(seller))
 
 
+def _check_choices(check: _Checker, table: Table, df: pd.DataFrame, column: str,
+                   allowed: tuple[str, ...]) -> None:
+    for i in np.flatnonzero((~df[column].isin(allowed)).to_numpy()):
+        check.add(check.where(table, i, column, df["id"].iloc[i]),
+                  f"unknown {column} {df[column].iloc[i]!r}; expected {', '.join(allowed)}")
+
+
+def _check_paths(check: _Checker, paths: pd.DataFrame, demands: pd.DataFrame,
+                 supplies: pd.DataFrame) -> None:
+    """Each path row names a demand or supply and gives a `factor` or an `amount` (with its
+    unit, converted to base units with that row's carrier), not both."""
+    table = TABLES["paths"]
+    carrier = pd.concat([demands.set_index("id")["carrier"], supplies.set_index("id")["carrier"]])
+    carrier = carrier[~carrier.index.duplicated()]
+    _check_reference(check, table, paths, "id", carrier.index, "demand or supply")
+    has_factor, has_amount = paths["factor"].notna(), paths["amount"].notna()
+    for i in np.flatnonzero((has_factor == has_amount).to_numpy()):
+        check.add(check.where(table, i, None, paths["id"].iloc[i]),
+                  "give either a factor or an amount (with its unit)")
+    row_carrier = carrier.reindex(paths["id"]).where(has_amount.to_numpy()).fillna("")
+    _convert_units(check, table, paths, pd.Series(row_carrier.to_numpy(), index=paths.index))
+
+
+def _check_groups(check: _Checker, groups: pd.DataFrame, tables: dict) -> None:
+    """A group relates two or more projects: proposed or under-construction links, supplies or
+    storages, each id naming exactly one of them."""
+    table = TABLES["groups"]
+    _check_choices(check, table, groups, "kind", GROUP_KINDS)
+    owners: dict[str, list[str]] = {}
+    for name in ("links", "supplies", "storages"):
+        df = tables[name]
+        if df is not None:
+            for pid in df.loc[df["status"] != "operating", "id"]:
+                owners.setdefault(pid, []).append(name)
+    for i, spec in enumerate(groups["projects"]):
+        members = spec.split()
+        where = check.where(table, i, "projects", groups["id"].iloc[i])
+        if len(members) < 2:
+            check.add(where, "a group needs at least two projects")
+        unknown = [m for m in members if m not in owners]
+        if unknown:
+            check.add(where, f"not a proposed link, supply or storage: {', '.join(unknown)}")
+        ambiguous = [m for m in members if len(owners.get(m, [])) > 1]
+        if ambiguous:
+            check.add(where, f"ambiguous project id(s) (in {' and '.join(owners[ambiguous[0]])}):"
+                             f" {', '.join(ambiguous)}")
+
+
 def _route_gap(steps: list[list[str]], links: pd.DataFrame, supplies: pd.DataFrame,
                demands: pd.DataFrame, contract: pd.Series) -> str:
     """'' if the steps lead, in order and forward, from the seller's node to the buyer's node
@@ -426,11 +484,11 @@ def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | 
                 _check_reference(check, TABLES[name], tables[name], col, node_ids, what)
         if links is not None:
             links["carrier"] = _link_carriers(check, links, carrier_of)
-            for i in np.flatnonzero((~links["status"].isin(STATUSES)).to_numpy()):
-                check.add(check.where(TABLES["links"], i, "status", links["id"].iloc[i]),
-                          f"unknown status {links['status'].iloc[i]!r}; "
-                          f"expected {', '.join(STATUSES)}")
             _convert_units(check, TABLES["links"], links, links["carrier"])
+        for name in ("links", "supplies", "storages"):
+            if tables[name] is not None:
+                _check_choices(check, TABLES[name], tables[name], "status", STATUSES)
+                _check_choices(check, TABLES[name], tables[name], "expansion", EXPANSIONS)
         if tables["demands"] is not None:
             demands = tables["demands"]
             for i in np.flatnonzero((~demands["market"].isin(MARKETS)).to_numpy()):
@@ -459,6 +517,11 @@ def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | 
             if tables["contracts"] is not None and links is not None:
                 _check_contracts(check, tables["contracts"], tables["demands"],
                                  tables["supplies"], links)
+        if tables["paths"] is not None and tables["supplies"] is not None \
+                and tables["demands"] is not None:
+            _check_paths(check, tables["paths"], tables["demands"], tables["supplies"])
+        if tables["groups"] is not None:
+            _check_groups(check, tables["groups"], tables)
     profiles = _check_profiles(check, profiles, tables, from_files)
     meta = meta or NetworkMeta()
     if nodes is not None:
@@ -517,7 +580,11 @@ def _warn_unreachable_demands(net: Network) -> None:
     dst = np.concatenate([dst, feeders])
     graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()
     reached = set(breadth_first_order(graph, n - 1, directed=True, return_predecessors=False))
-    cut = [d for d, node in net.demands["node"].items() if node_index[node] not in reached]
+    # a market no built line reaches only sells nothing; a domestic demand with nothing to
+    # take (a region gasified later in a plan) misses nothing
+    wants = (net.demands["market"] == "domestic") & (net.demands["amount"] > 0)
+    cut = [d for d, node in net.demands.loc[wants, "node"].items()
+           if node_index[node] not in reached]
     if cut:
         warnings.warn(f"{net.origin}: no supply can reach demand(s) {', '.join(cut)}; "
                       "they will be reported as unmet", NetworkWarning, stacklevel=3)

@@ -131,7 +131,7 @@ class NetworkGame:
         inputs = self.model.inputs
         # built projects' annualised cost is in the model's constant; a coalition pays for the
         # built links it may use (as its own sub-network would), not for the others
-        self._build_cost = over_horizon(inputs.links["build_cost"].to_numpy(float), inputs.days)
+        self._build_cost = over_horizon(inputs.link_annual_cost.to_numpy(), inputs.days)
         self._link_req = self._access.required["links"].reindex(inputs.links.index).to_numpy()
         self._link_out = self._access.outsider["links"].reindex(inputs.links.index).to_numpy()
         self.solver = FlowSolver(self.model, options)

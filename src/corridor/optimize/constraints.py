@@ -58,7 +58,7 @@ def storage_continuity(lp: LinearProgram, inputs: ModelInputs, inject: Block, wi
     and the last period's level for cyclic ones (the year wraps around).
     """
     st = inputs.network.storages
-    volume = st["volume"].to_numpy(float)
+    volume = inputs.storage_volume
     final = st["final"].to_numpy(float)
     cyclic = final != final  # NaN: cyclic
     start = np.where(cyclic, 0.0, st["initial"].to_numpy(float) * volume)

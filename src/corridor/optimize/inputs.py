@@ -14,6 +14,7 @@ import pandas as pd
 from corridor.network import Network
 from corridor.optimize.bands import demand_units, supply_units
 from corridor.periods import period_days, resample
+from corridor.schema import BUILT_STATUSES
 
 
 def _profile_grid(table: pd.DataFrame, profiles: pd.DataFrame) -> np.ndarray:
@@ -22,6 +23,23 @@ def _profile_grid(table: pd.DataFrame, profiles: pd.DataFrame) -> np.ndarray:
     grid = profiles.reindex(columns=names.to_numpy()).to_numpy(float, copy=True)
     grid[:, (names == "").to_numpy()] = 1.0
     return grid
+
+
+def built(table: pd.DataFrame) -> np.ndarray:
+    """1 for rows that exist in the modelled year (operating), 0 for proposed supplies and
+    storages, which only `corridor plan` may build."""
+    if "status" not in table:
+        return np.ones(len(table))
+    return table["status"].isin(BUILT_STATUSES).to_numpy(float)
+
+
+def targets_in_force(net: Network) -> np.ndarray:
+    """1 for targets that apply in the network's year (`base_year`): those without `from_year`
+    and those from that year on; 0 for targets that start later (or always 1 with no year)."""
+    start = net.targets["from_year"].to_numpy(float) if "from_year" in net.targets \
+        else np.full(len(net.targets), np.nan)
+    year = net.meta.base_year
+    return np.where(np.isnan(start) | (year is None) | (start <= (year or 0)), 1.0, 0.0)
 
 
 @dataclass
@@ -54,6 +72,9 @@ class ModelInputs:
     unit_fixed: np.ndarray  # (Ud,) bool: unserved is a shortage (fixed demand)
     demand_amount: np.ndarray  # (T, D) per demand: amount (all bands for curves) x profile
     storage_node: np.ndarray
+    storage_rate: np.ndarray  # (J,) base units per day; 0 for a storage not built
+    storage_volume: np.ndarray  # (J,) base units; 0 for a storage not built
+    link_annual_cost: pd.Series  # per built link, USD/yr (build_cost + capex annuity + O&M)
     target_members: list[np.ndarray]  # link positions per target
     target_minimum: np.ndarray  # base units per day, averaged over the horizon
 
@@ -77,7 +98,7 @@ class ModelInputs:
             s_units["supply"]].to_numpy()
         d_parent = pd.Series(np.arange(len(demands)), index=demands.index)[
             d_units["demand"]].to_numpy()
-        supply_profile = _profile_grid(supplies, profiles)
+        supply_profile = _profile_grid(supplies, profiles) * built(supplies)
         demand_profile = _profile_grid(demands, profiles)
         unit_amount = d_units["quantity"].to_numpy(float) * demand_profile[:, d_parent]
         reference = demands["amount"].to_numpy(float).copy()
@@ -109,6 +130,9 @@ class ModelInputs:
             unit_fixed=d_units["fixed"].to_numpy(bool),
             demand_amount=reference * demand_profile,
             storage_node=position[net.storages["node"]].to_numpy(),
+            storage_rate=net.storages["rate"].to_numpy(float) * built(net.storages),
+            storage_volume=net.storages["volume"].to_numpy(float) * built(net.storages),
+            link_annual_cost=net.annual_cost("links").reindex(links.index),
             target_members=members,
-            target_minimum=net.targets["minimum"].to_numpy(float),
+            target_minimum=net.targets["minimum"].to_numpy(float) * targets_in_force(net),
         )

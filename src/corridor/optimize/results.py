@@ -172,7 +172,7 @@ class Results:
         """Per link, USD over the horizon: annualised build cost of built projects."""
         links = self.network.links
         built = links["status"].eq("operating")
-        return over_horizon(links["build_cost"].where(built, 0.0), self.days)
+        return over_horizon(self.network.annual_cost("links").where(built, 0.0), self.days)
 
     def money_by_country(self) -> pd.DataFrame:
         """USD over the horizon per country: welfare components, welfare and details."""

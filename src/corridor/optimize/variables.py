@@ -82,7 +82,7 @@ def storage(lp: LinearProgram, inputs: ModelInputs) -> tuple[Block, Block, Block
     is cyclic (ends where it started), which is the usual assumption for a representative year.
     """
     st = inputs.network.storages
-    rate, volume = st["rate"].to_numpy(float), st["volume"].to_numpy(float)
+    rate, volume = inputs.storage_rate, inputs.storage_volume
     inject = lp.add_variables("storage_inject", st.index, 0.0, rate)
     withdraw = lp.add_variables("storage_withdraw", st.index, 0.0, rate,
                                 _per_period(inputs, st["cost"].to_numpy(float)))

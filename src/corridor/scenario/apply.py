@@ -255,7 +255,8 @@ class _Edit:
             self.tables[table] = pd.concat([self.tables[table], new.set_index("id")])
 
     def targets(self) -> None:
-        rows = [{"id": t.id, "links": " ".join(t.links), "minimum": t.minimum, "unit": t.unit}
+        rows = [{"id": t.id, "links": " ".join(t.links), "minimum": t.minimum, "unit": t.unit,
+                 "from_year": float("nan") if t.from_year is None else float(t.from_year)}
                 for t in self.scenario.targets]
         for t in self.scenario.targets:
             self._check_ids("links", t.links, t.line)

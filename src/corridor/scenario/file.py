@@ -121,6 +121,7 @@ class TargetSpec(StrictModel):
     links: list[str]
     minimum: float = Field(ge=0)
     unit: str
+    from_year: int | None = None  # the first planning year the target applies in
 
 
 class ScenarioFile(StrictModel):

@@ -116,7 +116,7 @@ class Resolver:
             if name in lp.rows:
                 relaxed.row_lower[self.solver.rows(name)] = -np.inf
         level = lp.columns["storage_level"]
-        volume = self.model.inputs.network.storages["volume"].to_numpy(float)
+        volume = self.model.inputs.storage_volume
         relaxed.col_lower[level.index()] = 0.0
         relaxed.col_upper[level.index()] = volume[None, :]
         relaxed.col_lower[self.solver.columns("contract")] = 0.0
