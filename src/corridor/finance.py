@@ -33,7 +33,8 @@ def annual_cost(table: pd.DataFrame, rate: float) -> pd.Series:
     capex = np.nan_to_num(column("capex", 0.0))
     lifetime = column("lifetime", DEFAULT_LIFETIME)
     lifetime = np.where(np.isnan(lifetime), DEFAULT_LIFETIME, lifetime)
-    cost = (np.nan_to_num(column("build_cost", 0.0)) + capex * capital_recovery_factor(rate, lifetime)
+    cost = (np.nan_to_num(column("build_cost", 0.0))
+            + capex * capital_recovery_factor(rate, lifetime)
             + np.nan_to_num(column("fixed_om", 0.0)))
     return pd.Series(cost, index=table.index)
 

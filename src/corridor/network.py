@@ -15,7 +15,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from corridor.finance import DEFAULT_DISCOUNT_RATE, annual_cost
-
 from corridor.schema import BUILT_STATUSES, TABLES
 
 
