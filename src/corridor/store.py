@@ -69,6 +69,18 @@ SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
     "money_owner": (("owner", _VARCHAR),) + tuple((c, _DOUBLE) for c in MONEY_COLUMNS),
 }
 TABLES = tuple(SCHEMA)
+# Plans (`corridor plan`), keyed by plan_id: the plan, its builds, capacity and money by year.
+PLAN_SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
+    "plans": (("created", _TIMESTAMP), ("network", _VARCHAR), ("scenario", _VARCHAR),
+              ("years", _VARCHAR), ("periods", _INTEGER), ("discount_rate", _DOUBLE),
+              ("corridor_version", _VARCHAR), ("status", _VARCHAR), ("objective", _DOUBLE),
+              ("welfare", _DOUBLE), ("mip_gap", _DOUBLE), ("seconds", _DOUBLE)),
+    "plan_builds": (("project", _VARCHAR), ("year", _INTEGER), ("share", _DOUBLE),
+                    ("capex", _DOUBLE), ("discounted_cost", _DOUBLE),
+                    ("gross_value", _DOUBLE), ("net_value", _DOUBLE)),
+    "plan_capacity": (("project", _VARCHAR), ("year", _INTEGER), ("capacity", _DOUBLE)),
+    "plan_money": (("country", _VARCHAR), ("year", _INTEGER), ("welfare", _DOUBLE)),
+}
 
 
 def _create(con: duckdb.DuckDBPyConnection) -> None:
@@ -77,6 +89,9 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY, {columns})")
     for table, cols in SCHEMA.items():
         body = ", ".join(f'"{c}" {t}' for c, t in (("run_id", _INTEGER), *cols))
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+    for table, cols in PLAN_SCHEMA.items():
+        body = ", ".join(f'"{c}" {t}' for c, t in (("plan_id", _INTEGER), *cols))
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
 
 
@@ -224,6 +239,43 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         return int(run_id)
+
+    def save_plan(self, result, scenario: str = "") -> int:
+        """Write one solved plan atomically; returns its plan id."""
+        h = result.horizon
+        builds = result.values.rename_axis("project").reset_index()
+        capacity = result.capacity().stack().rename("capacity").rename_axis(
+            ["project", "year"]).reset_index()
+        money = result.money_by_country().stack().rename("welfare").rename_axis(
+            ["country", "year"]).reset_index()
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            plan_id = int(self.con.execute(
+                "SELECT coalesce(max(plan_id), 0) + 1 FROM plans").fetchall()[0][0])
+            head = pd.DataFrame([{
+                "created": pd.Timestamp.now(), "network": result.model.network.name,
+                "scenario": scenario, "years": ",".join(map(str, h.years)),
+                "periods": h.periods, "discount_rate": h.discount_rate,
+                "corridor_version": corridor.__version__, "status": result.status,
+                "objective": result.objective, "welfare": result.welfare(),
+                "mip_gap": result.mip_gap, "seconds": result.seconds}])
+            for table, df in (("plans", head), ("plan_builds", builds),
+                              ("plan_capacity", capacity), ("plan_money", money)):
+                columns = ["plan_id", *(c for c, _ in PLAN_SCHEMA[table])]
+                self.con.register("_incoming", df.assign(plan_id=plan_id).reindex(
+                    columns=columns))
+                names = ", ".join(f'"{c}"' for c in columns)
+                self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _incoming")
+                self.con.unregister("_incoming")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return plan_id
+
+    def plans(self) -> pd.DataFrame:
+        """All stored plans, newest first."""
+        return self.con.execute("SELECT * FROM plans ORDER BY plan_id DESC").df()
 
     def _insert(self, table: str, df: pd.DataFrame) -> None:
         """Insert by the declared column names: a column the frame lacks is NULL, an undeclared

@@ -94,13 +94,19 @@ def coalition(
         min=1, max=365)] = None,
     all_coalitions: Annotated[bool, typer.Option(
         "--all", help="List every coalition, not only pairs and players alone.")] = False,
+    options: Annotated[str | None, typer.Option(
+        "--options", help="Comma-separated proposed links, '+' joining links built together "
+                          "(e.g. G30+G31,G32; at most 4): value every coalition "
+                          "with the option to build those its members hold, and print each "
+                          "project's strategic value to every player.")] = None,
     as_json: JsonOpt = False,
     html: Annotated[Path | None, typer.Option(
         help="Also write an HTML report with a bar chart per player.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """What a union of countries is worth against bilateral deals, and a fair split of it:
-    Shapley value, nucleolus, core, and each player's bargaining power."""
+    Shapley value, nucleolus, core, and each player's bargaining power (with --options, what
+    the option to build a project does to it)."""
 
     def body() -> None:
         from corridor.coalitions.network_game import NetworkGame
@@ -113,16 +119,48 @@ def coalition(
                            outside_price=_prices(outside_price), outside=outside,
                            carrier=carrier)
         summary = summarise(_solve(game), net.name)
+        strategic = None
+        if options:
+            from corridor.coalitions.options import option_values
+
+            strategic = option_values(
+                net, _names(players), _names(options), by=by,
+                periods=periods or scenario_periods or 1, basis=basis,
+                outside_price=_prices(outside_price), outside=outside,
+                carrier=carrier).strategic_values()
         if html is not None:
             write_coalition_html(summary, html)
         if as_json:
-            sys.stdout.write(json.dumps(summary.to_dict()) + "\n")
+            doc = summary.to_dict()
+            if strategic is not None:
+                doc["options"] = json.loads(strategic.to_json(orient="records"))
+            sys.stdout.write(json.dumps(doc) + "\n")
             return
         print_coalition(summary, out, all_coalitions)
+        if strategic is not None:
+            _print_strategic(strategic)
         if html is not None:
             out.print(f"HTML report written to {html}")
 
     guarded(debug, body)
+
+
+def _print_strategic(table) -> None:
+    """Each option's change in every player's Shapley value and nucleolus (M USD/yr)."""
+    from rich.table import Table
+
+    view = Table(title="Pipeline power: what the option to build changes (M USD over the "
+                       "modelled year)", title_justify="left")
+    for name in ("option", "player", "Shapley change", "nucleolus change",
+                 "union value change", "option's annual cost"):
+        view.add_column(name, justify="left" if name in ("option", "player") else "right")
+    for row in table.itertuples():
+        view.add_row(row.option, row.player, f"{row.shapley_change / 1e6:,.1f}",
+                     f"{row.nucleolus_change / 1e6:,.1f}",
+                     f"{row.union_value_change / 1e6:,.1f}", f"{row.annual_cost / 1e6:,.1f}")
+    out.print(view)
+    out.print("  a project is an option: a coalition may build it only if it holds every "
+              "country it crosses, and builds it only if that pays (its cost is charged)")
 
 
 @app.command()

@@ -62,18 +62,21 @@ class LinearProgram:
     _row_lower: list = field(default_factory=list)
     _row_upper: list = field(default_factory=list)
     _row_weight: list = field(default_factory=list)
+    _integer: list = field(default_factory=list)
     _entries: list = field(default_factory=list)
     n_cols: int = 0
     n_rows: int = 0
 
     def add_variables(self, name: str, ids, lower=0.0, upper=INF, cost=0.0,
-                      n_periods: int | None = None) -> Block:
-        """A family of variables over periods x ids; bounds and cost broadcast to that grid."""
+                      n_periods: int | None = None, integer=False) -> Block:
+        """A family of variables over periods x ids; bounds, cost and integrality broadcast to
+        that grid."""
         block = Block(name, self.n_cols, n_periods or self.n_periods, pd.Index(ids))
         shape = (block.n_periods, block.n)
         self._col_lower.append(_grid(lower, shape))
         self._col_upper.append(_grid(upper, shape))
         self._cost.append(_grid(cost, shape))
+        self._integer.append(_grid(integer, shape))
         self.columns[name] = block
         self.n_cols += block.size
         return block
@@ -102,8 +105,28 @@ class LinearProgram:
     def vector(self, which: str) -> np.ndarray:
         parts = {"cost": self._cost, "col_lower": self._col_lower, "col_upper": self._col_upper,
                  "row_lower": self._row_lower, "row_upper": self._row_upper,
-                 "row_weight": self._row_weight}[which]
+                 "row_weight": self._row_weight, "integer": self._integer}[which]
         return np.concatenate(parts) if parts else np.zeros(0)
+
+    def append(self, other: LinearProgram, prefix: str, scale: float = 1.0) -> tuple[int, int]:
+        """Add `other`'s columns, rows and coefficients after this LP's (its families renamed
+        `prefix` + name), its costs and constant multiplied by `scale`; a multi-year plan is
+        one flow LP per year appended this way. Returns where its columns and rows start."""
+        c0, r0 = self.n_cols, self.n_rows
+        for mine, theirs, start in ((self.columns, other.columns, c0),
+                                    (self.rows, other.rows, r0)):
+            for name, b in theirs.items():
+                mine[prefix + name] = Block(prefix + name, b.start + start, b.n_periods, b.ids)
+        self._cost.append(other.vector("cost") * scale)
+        for mine, key in ((self._col_lower, "col_lower"), (self._col_upper, "col_upper"),
+                          (self._row_lower, "row_lower"), (self._row_upper, "row_upper"),
+                          (self._row_weight, "row_weight"), (self._integer, "integer")):
+            mine.append(other.vector(key))
+        self._entries.extend((r + r0, c + c0, v) for r, c, v in other._entries)
+        self.offset += other.offset * scale
+        self.n_cols += other.n_cols
+        self.n_rows += other.n_rows
+        return c0, r0
 
     def matrix(self) -> sp.csc_matrix:
         """The constraint matrix in compressed-column form (duplicates summed)."""

@@ -41,14 +41,14 @@ class LPData:
 class LPSolver:
     """A LinearProgram in a HiGHS instance: change its data, solve (warm if asked)."""
 
-    def __init__(self, lp: LinearProgram, options: dict | None = None):
+    def __init__(self, lp: LinearProgram, options: dict | None = None, relax: bool = False):
         self.lp = lp
         self.options = options
         self.base = LPData(lp.vector("col_lower"), lp.vector("col_upper"), lp.vector("cost"),
                            lp.vector("row_lower"), lp.vector("row_upper"), lp.offset)
         self.current = self.base.copy()
         self.h = new_highs(options)
-        pass_model(self.h, lp)
+        pass_model(self.h, lp, relax=relax)
         self.iterations = 0
         self.seconds = 0.0
         self.last_iterations = 0

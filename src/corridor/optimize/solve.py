@@ -80,8 +80,9 @@ def new_highs(options: dict | None = None) -> highspy.Highs:
 
 
 def pass_model(h: highspy.Highs, lp: LinearProgram, matrix: sp.csc_matrix | None = None,
-               cost: np.ndarray | None = None) -> None:
-    """Hand the LP to HiGHS as arrays (column-wise matrix), without per-variable Python calls."""
+               cost: np.ndarray | None = None, relax: bool = False) -> None:
+    """Hand the LP to HiGHS as arrays (column-wise matrix), without per-variable Python calls;
+    integer columns stay integer (a MILP) unless `relax`."""
     a = lp.matrix() if matrix is None else matrix
     c = lp.vector("cost") if cost is None else cost
     status = h.passModel(
@@ -89,7 +90,7 @@ def pass_model(h: highspy.Highs, lp: LinearProgram, matrix: sp.csc_matrix | None
         c, lp.vector("col_lower"), lp.vector("col_upper"),
         lp.vector("row_lower"), lp.vector("row_upper"),
         a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data,
-        np.zeros(a.shape[1], dtype=np.int32),
+        (np.zeros(a.shape[1]) if relax else lp.vector("integer")).astype(np.int32),
     )
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (inconsistent bounds or matrix)")
