@@ -418,15 +418,16 @@ def _check_paths(check: _Checker, paths: pd.DataFrame, demands: pd.DataFrame,
 
 
 def _check_groups(check: _Checker, groups: pd.DataFrame, tables: dict) -> None:
-    """A group relates two or more projects: proposed or under-construction links, supplies or
-    storages, each id naming exactly one of them."""
+    """A group relates two or more projects: links, supplies or storages (proposed ones are
+    the decisions; a member a scenario has built simply operates), each id naming exactly one
+    of them."""
     table = TABLES["groups"]
     _check_choices(check, table, groups, "kind", GROUP_KINDS)
     owners: dict[str, list[str]] = {}
     for name in ("links", "supplies", "storages"):
         df = tables[name]
         if df is not None:
-            for pid in df.loc[df["status"] != "operating", "id"]:
+            for pid in df["id"]:
                 owners.setdefault(pid, []).append(name)
     for i, spec in enumerate(groups["projects"]):
         members = spec.split()
@@ -435,7 +436,7 @@ def _check_groups(check: _Checker, groups: pd.DataFrame, tables: dict) -> None:
             check.add(where, "a group needs at least two projects")
         unknown = [m for m in members if m not in owners]
         if unknown:
-            check.add(where, f"not a proposed link, supply or storage: {', '.join(unknown)}")
+            check.add(where, f"not a link, supply or storage: {', '.join(unknown)}")
         ambiguous = [m for m in members if len(owners.get(m, [])) > 1]
         if ambiguous:
             check.add(where, f"ambiguous project id(s) (in {' and '.join(owners[ambiguous[0]])}):"

@@ -106,8 +106,9 @@ def print_plan(result) -> None:
         view.add_column(col, justify="left" if col in ("project", "name") else "right")
     values = result.values
     for pid, row in values.sort_values("year").iterrows():
-        def bn(v):
-            return "committed" if v != v else f"{v / BN:,.2f}"
+        def bn(v):  # NaN: committed, never a choice; inf: the plan is infeasible without it
+            return "committed" if v != v else "required" if v == float("inf") \
+                else f"{v / BN:,.2f}"
         view.add_row(pid, str(names.get(pid, ""))[:48], f"{int(row['year'])}",
                      f"{row['share']:.2f}", f"{row['capex'] / BN:,.2f}",
                      f"{row['discounted_cost'] / BN:,.2f}", bn(row["gross_value"]),
@@ -115,7 +116,8 @@ def print_plan(result) -> None:
     out.print(view)
     skipped = [p for p in result.projects.index if p not in values.index]
     out.print(f"  not built: {', '.join(skipped) or 'none'}; value: what the plan loses "
-              "without the project (and those that require it), other builds kept")
+              "without the project (and those that require it), other builds kept; required: "
+              "no plan without it meets the targets")
     absolute = abs(result.objective) * result.mip_gap
     out.print(f"Discounted welfare {result.welfare() / BN:,.2f} bn USD; objective "
               f"{result.objective / BN:,.2f} bn; MIP gap {result.mip_gap:.2e} "

@@ -134,9 +134,11 @@ def _groups(lp, net, projects, build, active) -> None:
     K = build.n_periods
     for gid, row in net.groups.iterrows():
         members = row["projects"].split()
-        missing = [m for m in members if m not in pos.index]
-        if missing:
-            continue  # a member no longer proposed (a scenario built or removed it)
+        if members[0] not in pos.index:
+            continue  # the constrained member already operates (a scenario built it)
+        members = [m for m in members if m in pos.index]  # built members always operate
+        if len(members) < 2:
+            continue
         if row["kind"] == "exclusive":
             r = lp.add_constraints(f"group_{gid}", [gid], -np.inf, 1.0, n_periods=1)
             cols = build.index(pos[members].to_numpy()).ravel()

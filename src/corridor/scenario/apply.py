@@ -113,7 +113,8 @@ class _Edit:
         self.net = net
         self.scenario = ScenarioFile()  # the step being applied, for error messages
         self.tables = {name: getattr(net, name).copy()
-                       for name in (*EDITABLE, "targets", "curves", "contracts")}
+                       for name in (*EDITABLE, "targets", "curves", "contracts", "paths",
+                                    "groups")}
         self.profiles = net.profiles.copy()
         self.n_windows = 0
 
