@@ -60,11 +60,15 @@ def test_plan_is_stored(planned):
     assert dict(zip(builds["project"], builds["year"], strict=True)) == doc["builds"]
 
 
-def test_plan_prints_the_schedule():
+def test_plan_prints_the_schedule_and_writes_an_offline_page(tmp_path):
+    page = tmp_path / "plan.html"
     result = runner.invoke(app, ["plan", "--years", "2025:2030:5", "--periods", "1",
-                                 "--no-store"])
+                                 "--no-store", "--html", str(page)])
     assert result.exit_code == 0, result.output
     assert "Build schedule" in result.stdout and "Discounted welfare" in result.stdout
+    text = page.read_text()
+    assert "Builds: operating from" in text and "G32" in text
+    assert "<script src=" not in text  # plotly.js is inside the page
 
 
 def test_plan_without_a_horizon_is_a_clear_error(tiny_dir):

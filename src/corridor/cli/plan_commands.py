@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,6 +41,9 @@ def plan(
         "--allocate", help="Split each built project's cost among the countries it benefits "
                            "(Shapley, nucleolus, SCRB; core check).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    html: Annotated[Path | None, typer.Option(
+        help="Also write an HTML page: build timeline, capacity, flows and welfare by "
+             "year.")] = None,
     store: StoreOpt = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not save the plan.")] = False,
     debug: DebugOpt = False,
@@ -65,6 +69,10 @@ def plan(
 
             with Store(store) as db:
                 plan_id = db.save_plan(result, spec.name if spec else "")
+        if html is not None and result.optimal:
+            from corridor.plan.report import write_plan_html
+
+            write_plan_html(result, html)
         if as_json:
             doc = {**result.to_dict(), "plan_id": plan_id,
                    "scenario": spec.name if spec else ""}
