@@ -66,6 +66,8 @@ bench: $(STAMP) $(UV)
 	$(UV) sync --quiet --locked --extra test --extra bench
 	rm -f $(STAMP)  # the next `make run`/`make test` syncs back to the test set
 	$(BIN)/python benchmarks/optimizer_vs_pypsa.py
+	$(BIN)/python benchmarks/planning_vs_pypsa.py
+	$(BIN)/python benchmarks/plan_bundled.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build src/*.egg-info .pytest_cache
