@@ -60,6 +60,17 @@ def test_plan_is_stored(planned):
     assert dict(zip(builds["project"], builds["year"], strict=True)) == doc["builds"]
 
 
+def test_report_draws_a_stored_plan(planned, tmp_path):
+    doc, store = planned
+    page = tmp_path / "plan.html"
+    result = runner.invoke(app, ["report", str(doc["plan_id"]), "--plan", "-o", str(page),
+                                 "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert "Builds: operating from" in text and "Flow on built project links" in text
+    assert "G32" in text
+
+
 def test_plan_prints_the_schedule_and_writes_an_offline_page(tmp_path):
     page = tmp_path / "plan.html"
     result = runner.invoke(app, ["plan", "--years", "2025:2030:5", "--periods", "1",

@@ -79,6 +79,7 @@ PLAN_SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
                     ("capex", _DOUBLE), ("discounted_cost", _DOUBLE),
                     ("gross_value", _DOUBLE), ("net_value", _DOUBLE)),
     "plan_capacity": (("project", _VARCHAR), ("year", _INTEGER), ("capacity", _DOUBLE)),
+    "plan_flows": (("link", _VARCHAR), ("year", _INTEGER), ("flow", _DOUBLE)),
     "plan_money": (("country", _VARCHAR), ("year", _INTEGER), ("welfare", _DOUBLE)),
 }
 
@@ -248,6 +249,9 @@ class Store:
             ["project", "year"]).reset_index()
         money = result.money_by_country().stack().rename("welfare").rename_axis(
             ["country", "year"]).reset_index()
+        flows = pd.DataFrame([(link, year, volume) for year, r in result.years.items()
+                              for link, volume in r.volume(r.flows).items()],
+                             columns=["link", "year", "flow"])
         self.con.execute("BEGIN TRANSACTION")
         try:
             plan_id = int(self.con.execute(
@@ -260,7 +264,8 @@ class Store:
                 "objective": result.objective, "welfare": result.welfare(),
                 "mip_gap": result.mip_gap, "seconds": result.seconds}])
             for table, df in (("plans", head), ("plan_builds", builds),
-                              ("plan_capacity", capacity), ("plan_money", money)):
+                              ("plan_capacity", capacity), ("plan_flows", flows),
+                              ("plan_money", money)):
                 columns = ["plan_id", *(c for c, _ in PLAN_SCHEMA[table])]
                 self.con.register("_incoming", df.assign(plan_id=plan_id).reindex(
                     columns=columns))
@@ -276,6 +281,19 @@ class Store:
     def plans(self) -> pd.DataFrame:
         """All stored plans, newest first."""
         return self.con.execute("SELECT * FROM plans ORDER BY plan_id DESC").df()
+
+    def load_plan(self, plan_id: int):
+        """A stored plan's tables (`plan.report.StoredPlan`)."""
+        from corridor.plan.report import StoredPlan
+
+        head = self.con.execute("SELECT * FROM plans WHERE plan_id = ?", [plan_id]).df()
+        if head.empty:
+            raise StoreError(f"plan {plan_id} is not in the store {self.path} (see the plan "
+                             "id `corridor plan` printed)")
+        tables = {name: self.con.execute(f"SELECT * EXCLUDE (plan_id) FROM plan_{name} "
+                                         "WHERE plan_id = ?", [plan_id]).df()
+                  for name in ("builds", "capacity", "flows", "money")}
+        return StoredPlan(head.iloc[0].to_dict(), **tables)
 
     def _insert(self, table: str, df: pd.DataFrame) -> None:
         """Insert by the declared column names: a column the frame lacks is NULL, an undeclared

@@ -70,9 +70,17 @@ def plan(
             with Store(store) as db:
                 plan_id = db.save_plan(result, spec.name if spec else "")
         if html is not None and result.optimal:
-            from corridor.plan.report import write_plan_html
+            import tempfile
 
-            write_plan_html(result, html)
+            from corridor.plan.report import write_plan_html
+            from corridor.store import Store
+
+            if plan_id is None:  # draw from a throw-away store, as `report --plan` would
+                with tempfile.TemporaryDirectory() as tmp, Store(f"{tmp}/plan.duckdb") as db:
+                    write_plan_html(db.load_plan(db.save_plan(result)), html)
+            else:
+                with Store(store) as db:
+                    write_plan_html(db.load_plan(plan_id), html)
         if as_json:
             doc = {**result.to_dict(), "plan_id": plan_id,
                    "scenario": spec.name if spec else ""}

@@ -208,8 +208,12 @@ def _print_comparison(c) -> None:
 def report(run: Annotated[str, typer.Argument(help="Run id (see `corridor runs`).")],
            output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")]
            = Path("report.html"),
+           plan: Annotated[bool, typer.Option(
+               "--plan", help="RUN is a plan id: draw its build timeline, capacity, flows "
+                              "and welfare by year.")] = False,
            store: StoreOpt = None, debug: DebugOpt = False) -> None:
-    """Write the offline HTML report (map, Sankey, charts, tables) of a stored run."""
+    """Write the offline HTML report (map, Sankey, charts, tables) of a stored run, or of a
+    stored plan with --plan."""
 
     def body() -> None:
         from corridor.report.html import write_report
@@ -218,6 +222,13 @@ def report(run: Annotated[str, typer.Argument(help="Run id (see `corridor runs`)
         run_id = _run_id(run)
         if run_id is None:
             raise UserError(f"{run!r} is not a run id (a number; see `corridor runs`)")
+        if plan:
+            from corridor.plan.report import write_plan_html
+
+            with Store(store) as db:
+                path = write_plan_html(db.load_plan(run_id), output)
+            out.print(f"Report of plan {run_id} written to {path}")
+            return
         with Store(store) as db:
             stored = db.load(run_id)
         with progress("Writing the report"):

@@ -1,75 +1,90 @@
 """A plan as one self-contained HTML page: build timeline, capacity and flows by year, and
-welfare by country and year (plotly.js embedded, nothing fetched)."""
+welfare by country and year (plotly.js embedded, nothing fetched). Drawn from a plan's stored
+tables, so `corridor report --plan N` and `corridor plan --html` give the same page."""
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from corridor.plan.results import PlanResults
+
+@dataclass
+class StoredPlan:
+    """A plan's stored tables (`Store.save_plan`): head row, builds, capacity, flows, money."""
+
+    head: dict
+    builds: pd.DataFrame  # project, year, share, capex, discounted_cost, gross/net value
+    capacity: pd.DataFrame  # project, year, capacity
+    flows: pd.DataFrame  # link, year, flow (base units over the year)
+    money: pd.DataFrame  # country, year, welfare
 
 
-def timeline_figure(result: PlanResults) -> go.Figure:
+def timeline_figure(plan: StoredPlan) -> go.Figure:
     """One bar per built project from the year it operates to the end of the horizon."""
-    years = result.horizon.years
-    end = years[-1] + result.horizon.weights[-1]
+    years = [int(y) for y in str(plan.head["years"]).split(",")]
+    end = years[-1] + (years[-1] - years[-2] if len(years) > 1 else 1)
     fig = go.Figure()
-    for pid, year in sorted(result.builds().items(), key=lambda kv: kv[1]):
-        fig.add_bar(y=[pid], x=[end - year], base=[year], orientation="h", name=pid,
-                    hovertext=f"{pid}: from {year}", showlegend=False)
+    for row in plan.builds.sort_values("year").itertuples():
+        fig.add_bar(y=[row.project], x=[end - row.year], base=[row.year], orientation="h",
+                    hovertext=f"{row.project}: from {row.year}, share {row.share:.2f}",
+                    showlegend=False)
     fig.update_layout(title="Builds: operating from", xaxis_title="year", height=380)
     return fig
 
 
-def capacity_figure(result: PlanResults) -> go.Figure:
-    """Capacity in operation by year (share of each project's size), per project."""
-    share = result.available()
+def capacity_figure(plan: StoredPlan) -> go.Figure:
+    """Capacity of the built projects in operation by year (base units)."""
+    wide = plan.capacity.pivot(index="year", columns="project", values="capacity")
     fig = go.Figure()
-    for pid in share.columns[(share > 0).any()]:
-        fig.add_bar(x=[str(y) for y in share.index], y=share[pid], name=pid)
-    fig.update_layout(barmode="stack", title="Project capacity in operation (share of size)",
+    for pid in wide.columns[(wide > 0).any()]:
+        fig.add_bar(x=[str(y) for y in wide.index], y=wide[pid], name=pid)
+    fig.update_layout(barmode="stack", title="Project capacity in operation (base units)",
                       height=380)
     return fig
 
 
-def flow_figure(result: PlanResults) -> go.Figure:
+def flow_figure(plan: StoredPlan) -> go.Figure:
     """Annual flow on each built project link, by year (base units)."""
     fig = go.Figure()
-    links = [p for p in result.builds() if result.projects.loc[p, "table"] == "links"]
-    for pid in links:
-        volume = [float(r.volume(r.flows[[pid]]).iloc[0]) for r in result.years.values()]
-        fig.add_scatter(x=[str(y) for y in result.years], y=volume, name=pid, mode="lines+markers")
+    wide = plan.flows.pivot(index="year", columns="link", values="flow")
+    for pid in [p for p in plan.builds["project"] if p in wide.columns]:
+        fig.add_scatter(x=[str(y) for y in wide.index], y=wide[pid], name=pid,
+                        mode="lines+markers")
     fig.update_layout(title="Flow on built project links (base units a year)", height=380)
     return fig
 
 
-def money_figure(result: PlanResults) -> go.Figure:
-    money = result.money_by_country() / 1e9
+def money_figure(plan: StoredPlan) -> go.Figure:
+    wide = plan.money.pivot(index="year", columns="country", values="welfare") / 1e9
     fig = go.Figure()
-    for country, row in money.iterrows():
-        fig.add_scatter(x=[str(y) for y in row.index], y=row.to_numpy(), name=str(country),
+    for country in wide.columns:
+        fig.add_scatter(x=[str(y) for y in wide.index], y=wide[country], name=str(country),
                         mode="lines+markers")
-    fig.update_layout(title="Welfare by country after project costs (bn USD a year)", height=420)
+    fig.update_layout(title="Welfare by country after project costs (bn USD a year)",
+                      height=420)
     return fig
 
 
-def write_plan_html(result: PlanResults, path: str | Path) -> Path:
-    figures = [timeline_figure(result), capacity_figure(result), flow_figure(result),
-               money_figure(result)]
+def write_plan_html(plan: StoredPlan, path: str | Path) -> Path:
+    figures = [timeline_figure(plan), capacity_figure(plan), flow_figure(plan),
+               money_figure(plan)]
     divs = "".join(pio.to_html(f, full_html=False, include_plotlyjs=False) for f in figures)
-    name = html.escape(result.model.network.name)
-    table = result.values.to_html(float_format=lambda v: f"{v:,.3g}") if len(result.values) \
-        else ""
+    head = plan.head
+    name = html.escape(str(head["network"]))
+    table = plan.builds.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{name}: plan</title>"
             f"<script>{get_plotlyjs()}</script><style>body{{font-family:sans-serif;"
             "max-width:1100px;margin:2em auto}</style></head><body>"
-            f"<h1>Plan for {name}, {result.horizon.years[0]}-{result.horizon.years[-1]}</h1>"
-            f"<p>Discounted welfare {result.welfare() / 1e9:,.2f} bn USD; MIP gap "
-            f"{result.mip_gap:.2e}.</p>{divs}<h2>Built projects (USD)</h2>{table}"
+            f"<h1>Plan for {name} {html.escape(str(head.get('scenario') or ''))}, years "
+            f"{html.escape(str(head['years']))}</h1>"
+            f"<p>Discounted welfare {head['welfare'] / 1e9:,.2f} bn USD; MIP gap "
+            f"{head['mip_gap']:.2e}.</p>{divs}<h2>Built projects (USD)</h2>{table}"
             "</body></html>")
     path = Path(path)
     path.write_text(page, encoding="utf-8")
