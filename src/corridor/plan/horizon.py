@@ -80,6 +80,9 @@ def network_for_year(net: Network, year: int, projects: pd.Index | None = None) 
         factor = paths.loc[hit, "factor"]
         absolute = paths.loc[hit, "amount"]
         base = table.loc[hit, column]
+        if len(curves):  # a row given by bands: its quantity is all its bands, not `column`
+            bands = curves.groupby(level=0)["quantity"].sum().reindex(hit)
+            base = bands.where(bands.notna(), base)
         new = np.where(factor.notna(), base * factor.fillna(1.0), absolute)
         scale = np.where(base > 0, new / base.where(base > 0, 1.0), 1.0)
         table.loc[hit, column] = new
