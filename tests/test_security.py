@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from corridor.cli import app
@@ -97,3 +98,17 @@ def test_cli_security_json(runner):
 def test_cli_security_unknown_country(runner):
     result = runner.invoke(app, ["security", "--countries", "KZ,XX"])
     assert result.exit_code == 2 and "XX not a country" in result.stderr
+
+
+def test_a_proposed_supply_is_not_entry_capacity(tiny_dir):
+    """N-1 counts what exists on the day: a proposed field (only a plan may build it) adds
+    nothing to a country's production term."""
+    from corridor.coalitions.security import n_minus_one
+    from corridor.io import read_network
+
+    net = read_network(tiny_dir)
+    extra = net.supplies.iloc[[0]].assign(status="proposed", capacity=100.0,
+                                          capex=1e9).rename(index=lambda _: "NEW_FIELD")
+    proposed = net.replace(supplies=pd.concat([net.supplies, extra]))
+    country = extra["country"].iloc[0]
+    assert n_minus_one(proposed, [country]).equals(n_minus_one(net, [country]))

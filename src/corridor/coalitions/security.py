@@ -41,6 +41,7 @@ from corridor.coalitions.game import GameError
 from corridor.coalitions.network_game import CoalitionSolveError, restrict_carrier
 from corridor.network import Network
 from corridor.optimize import FlowSolver, build_flow_model, optimize
+from corridor.schema import BUILT_STATUSES
 
 N1_COLUMNS = ["EP", "P", "S", "LNG", "I", "I_infrastructure", "D_max", "N-1"]
 MODES = ("cooperative", "own demand first")
@@ -101,12 +102,15 @@ def entries(net: Network, country: str) -> list[Infrastructure]:
 def infrastructures(net: Network, country: str) -> list[Infrastructure]:
     """Everything that supplies a country: entries, production, LNG, storage."""
     out = entries(net, country)
-    sup = net.supplies[net.supplies["country"] == country]
+    built = BUILT_STATUSES  # a proposed supply or storage is not there on the day
+    sup = net.supplies[(net.supplies["country"] == country)
+                       & net.supplies["status"].isin(built)]
     cap = sup["capacity"] * _peak(sup, net.profiles)
     lng = _is_lng(net, sup)
     out += [Infrastructure(sid, "lng" if lng[sid] else "production", "supplies", (sid,),
                            float(cap[sid])) for sid in sup.index]
-    st = net.storages[net.storages["country"] == country]
+    st = net.storages[(net.storages["country"] == country)
+                      & net.storages["status"].isin(built)]
     out += [Infrastructure(sid, "storage", "storages", (sid,), float(st.at[sid, "rate"]))
             for sid in st.index]
     return out
