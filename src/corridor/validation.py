@@ -99,9 +99,7 @@ def _prepare_table(check: _Checker, table: Table, raw: pd.DataFrame | None) -> p
                   f"(found: {', '.join(raw.columns) or 'none'})")
         return None
     df = raw.copy()
-    for col in table.optional:
-        if col.name not in df.columns:
-            df[col.name] = col.default
+    absent = {col.name for col in table.optional if col.name not in df.columns}
     ids = df["id"].astype(str).str.strip()
     df["id"] = ids
     for i in np.flatnonzero(_blank(raw["id"]).to_numpy()):
@@ -115,7 +113,9 @@ def _prepare_table(check: _Checker, table: Table, raw: pd.DataFrame | None) -> p
                   f"duplicate {what} (first defined on "
                   f"{check.where(table, first).split(', ')[-1]})")
     for col in table.columns:
-        if col.kind == NUMBER:
+        if col.name in absent:  # not in the file: its default, nothing to parse or check
+            df[col.name] = float(col.default) if col.kind == NUMBER else str(col.default)
+        elif col.kind == NUMBER:
             df[col.name] = _numeric(check, table, df, col)
         else:
             df[col.name] = df[col.name].where(~_blank(df[col.name]), col.default)
