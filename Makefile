@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint lock lock-check bench clean chromium postgres
+.PHONY: run test lint typecheck docs lock lock-check bench clean chromium postgres
 PG_URL ?= postgresql://corridor:corridor@127.0.0.1:5432/corridor_test
 
 $(UV): tools/uv-requirements.txt
@@ -20,7 +20,7 @@ $(UV): tools/uv-requirements.txt
 
 # --locked: install exactly uv.lock, and fail if it no longer matches pyproject.toml.
 $(STAMP): pyproject.toml uv.lock $(UV)
-	$(UV) sync --quiet --locked --extra test
+	$(UV) sync --quiet --locked --extra test --extra docs
 	touch $(STAMP)
 
 # Re-resolve every dependency to the newest releases pyproject.toml allows (a deliberate upgrade).
@@ -58,16 +58,24 @@ postgres:
 	  $$AS_PG psql -qtAc "SELECT 1 FROM pg_database WHERE datname='corridor_test'" | grep -q 1 || \
 	    $$AS_PG createdb -O corridor corridor_test
 
-test: lock-check $(STAMP) chromium postgres
+test: lock-check $(STAMP) chromium postgres typecheck
 	$(BIN)/ruff check
 	CORRIDOR_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m pytest
 
+# The public API (corridor/__init__.py and what it re-exports) type-checks strictly: [tool.mypy].
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The documentation site, built offline into site/; warnings are errors.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(STAMP) $(UV)
-	$(UV) sync --quiet --locked --extra test --extra bench
+	$(UV) sync --quiet --locked --extra test --extra docs --extra bench
 	rm -f $(STAMP)  # the next `make run`/`make test` syncs back to the test set
 	$(BIN)/python benchmarks/optimizer_vs_pypsa.py
 	$(BIN)/python benchmarks/planning_vs_pypsa.py
 	$(BIN)/python benchmarks/plan_bundled.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(TOOLS) build site src/*.egg-info .pytest_cache
