@@ -704,6 +704,27 @@ def _assert_unused_band_changes_nothing(spec, kind: str, price: float, where: in
     assert np.allclose(used[new].to_numpy(), 0.0, atol=1e-7)
 
 
+def _check_band(label, price, amount, used, nodal, sign: int) -> int:
+    """Complementary slackness of one band against its node's prices, period by period.
+
+    sign=+1 for a demand band (fully served => worth at least the price), -1 for a supply band
+    (fully used => costs at most the price). Returns the number of periods checked.
+    """
+    tol = 1e-6 * max(1.0, price)
+    checked = 0
+    for t in range(len(nodal)):
+        if amount[t] <= 1e-6:
+            continue
+        checked += 1
+        if used[t] >= amount[t] - 1e-6:
+            assert sign * (price - nodal[t]) >= -tol, (label, t, price, nodal[t])
+        elif used[t] <= 1e-6:
+            assert sign * (price - nodal[t]) <= tol, (label, t, price, nodal[t])
+        else:
+            assert price == pytest.approx(nodal[t], abs=tol), (label, t)
+    return checked
+
+
 @SETTINGS
 @given(banded_specs())
 @example(PLAIN_EXAMPLE)
@@ -719,35 +740,13 @@ def test_band_prices_bracket_the_nodal_price(spec):
     checked = 0
     for label, u in r.demand_units.iterrows():
         d = net.demands.loc[u["demand"]]
-        amount = u["quantity"] * alpha(net, d["profile"], T)
-        served = r.unit_served[label].to_numpy()
-        p = r.prices[d["node"]].to_numpy()
-        tol = 1e-6 * max(1.0, u["price"])
-        for t in range(T):
-            if amount[t] <= 1e-6:
-                continue
-            checked += 1
-            if served[t] >= amount[t] - 1e-6:
-                assert u["price"] >= p[t] - tol, (label, t, u["price"], p[t])
-            elif served[t] <= 1e-6:
-                assert u["price"] <= p[t] + tol, (label, t, u["price"], p[t])
-            else:
-                assert u["price"] == pytest.approx(p[t], abs=tol), (label, t)
+        checked += _check_band(label, u["price"], u["quantity"] * alpha(net, d["profile"], T),
+                               r.unit_served[label].to_numpy(), r.prices[d["node"]].to_numpy(),
+                               sign=+1)
     for label, u in r.supply_units.iterrows():
         s = net.supplies.loc[u["supply"]]
-        cap = u["quantity"] * alpha(net, s["profile"], T)
-        made = r.unit_supply[label].to_numpy()
-        p = r.prices[s["node"]].to_numpy()
-        tol = 1e-6 * max(1.0, u["price"])
-        for t in range(T):
-            if cap[t] <= 1e-6:
-                continue
-            if made[t] >= cap[t] - 1e-6:
-                assert u["price"] <= p[t] + tol, (label, t, u["price"], p[t])
-            elif made[t] <= 1e-6:
-                assert u["price"] >= p[t] - tol, (label, t, u["price"], p[t])
-            else:
-                assert u["price"] == pytest.approx(p[t], abs=tol), (label, t)
+        _check_band(label, u["price"], u["quantity"] * alpha(net, s["profile"], T),
+                    r.unit_supply[label].to_numpy(), r.prices[s["node"]].to_numpy(), sign=-1)
     assume(checked)
 
 
