@@ -46,7 +46,8 @@ TARGET_RATIO = 0.5
 TARGET_ASSEMBLY = 0.10
 ASSEMBLY_AT = 1_000_000  # the assembly target applies from this many variables
 IMPORTS = {"corridor": ("corridor.validation", "corridor.optimize", "corridor.optimize.solve"),
-           "pypsa": ("pypsa", "linopy.solvers", "corridor.periods")}
+           "pypsa": ("pypsa", "linopy.solvers", "corridor.periods", "corridor.validation",
+                     "corridor.interchange.pypsa")}
 
 
 # ----------------------------------------------------------------------------- synthetic data
@@ -186,53 +187,25 @@ def run_corridor(data: Synthetic, periods: int, options: dict, case: Case) -> No
     case.detail["iterations"] = solution.iterations
 
 
-def pypsa_network(data: Synthetic, periods: int):
-    """The same network in PyPSA: a Link per direction, Generators, Loads + shedding, Storage."""
-    import pypsa
+def corridor_network(data: Synthetic):
+    """The synthetic tables as a checked Corridor network."""
+    from corridor.validation import build_network
 
-    from corridor.periods import period_days, resample
+    return build_network(data.tables, profiles=data.profiles)
 
-    t = data.tables
-    shape = resample(data.profiles.set_index("period"), periods)
-    n = pypsa.Network()
-    n.set_snapshots(pd.RangeIndex(periods, name="snapshot"))
-    n.snapshot_weightings.loc[:, :] = period_days(periods)[:, None]
-    n.add("Carrier", "gas")
-    n.add("Bus", t["nodes"]["id"], carrier="gas")
-    _pypsa_links(n, t["links"])
-    sup = t["supplies"]
-    n.add("Generator", sup["id"], bus=sup["node"].to_numpy(), p_nom=sup["capacity"].to_numpy(),
-          marginal_cost=sup["cost"].to_numpy(), p_max_pu=_series(shape, sup, n.snapshots))
-    dem = t["demands"]
-    per_period = _series(shape, dem, n.snapshots) * dem["amount"].to_numpy()
-    n.add("Load", "load_" + dem["id"], bus=dem["node"].to_numpy(),
-          p_set=per_period.set_axis("load_" + dem["id"], axis=1))
-    n.add("Generator", "shed_" + dem["id"], bus=dem["node"].to_numpy(),
-          p_nom=dem["amount"].to_numpy(), marginal_cost=dem["value"].to_numpy(),
-          p_max_pu=_series(shape, dem, n.snapshots).set_axis("shed_" + dem["id"], axis=1))
-    st = t["storages"]
-    n.add("StorageUnit", st["id"], bus=st["node"].to_numpy(), p_nom=st["rate"].to_numpy(),
-          max_hours=(st["volume"] / st["rate"]).to_numpy(), marginal_cost=st["cost"].to_numpy(),
-          cyclic_state_of_charge=True, efficiency_store=1.0, efficiency_dispatch=1.0)
-    return n
+
+def pypsa_network(net, periods: int):
+    """The same network in PyPSA, by Corridor's supported exporter (corridor.interchange.pypsa):
+    a Link per direction, Generators, Loads + shedding Generators, StorageUnits."""
+    from corridor.interchange.pypsa import to_pypsa
+
+    return to_pypsa(net, periods)
 
 
 def _series(shape: pd.DataFrame, table: pd.DataFrame, snapshots: pd.Index) -> pd.DataFrame:
     """(snapshots x rows) profile multipliers named by each row's id."""
     values = shape[table["profile"].to_numpy()].to_numpy()
     return pd.DataFrame(values, index=snapshots, columns=table["id"].to_numpy())
-
-
-def _pypsa_links(n, links: pd.DataFrame) -> None:
-    """Two unidirectional Links per reversible pipe so that losses apply in both directions."""
-    keep = 1.0 - links["loss"].to_numpy()
-    n.add("Link", links["id"] + "_fwd", bus0=links["from"].to_numpy(),
-          bus1=links["to"].to_numpy(), p_nom=links["capacity"].to_numpy(), efficiency=keep,
-          marginal_cost=links["tariff"].to_numpy())
-    rev = links[links["reverse_capacity"] > 0]
-    n.add("Link", rev["id"] + "_rev", bus0=rev["to"].to_numpy(), bus1=rev["from"].to_numpy(),
-          p_nom=rev["reverse_capacity"].to_numpy(), efficiency=1.0 - rev["loss"].to_numpy(),
-          marginal_cost=rev["tariff"].to_numpy())
 
 
 def _time_highs_runs() -> list[float]:
@@ -257,8 +230,9 @@ def run_pypsa(data: Synthetic, periods: int, options: dict, case: Case, io_api: 
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning)  # pandas-3 string dtype notices
     highs_runs = _time_highs_runs()
+    net = corridor_network(data)  # Corridor's checks are not PyPSA's build time
     t0 = time.perf_counter()
-    n = pypsa_network(data, periods)
+    n = pypsa_network(net, periods)
     t1 = time.perf_counter()
     model = n.optimize.create_model(include_objective_constant=False)
     t2 = time.perf_counter()
@@ -269,7 +243,8 @@ def run_pypsa(data: Synthetic, periods: int, options: dict, case: Case, io_api: 
     case.build, case.solve, case.highs, case.total = t2 - t0, t3 - t2, sum(highs_runs), t3 - t0
     case.detail = {"network": t1 - t0, "model": t2 - t1}
     case.variables, case.constraints = int(model.nvars), int(model.ncons)
-    case.objective = float(n.objective) + float(n.objective_constant or 0.0)
+    case.objective = float(n.objective) + float(n.objective_constant or 0.0) + \
+        n.meta["corridor"]["objective_constant"]
     case.status = condition if status == "ok" else f"{status}/{condition}"
     info = n.model.solver_model.getInfo()
     case.detail["iterations"] = max(info.simplex_iteration_count, 0) + max(

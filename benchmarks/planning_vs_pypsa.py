@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 from optimizer_vs_pypsa import (
     Synthetic,
-    _pypsa_links,
     _series,
     highs_options,
     markdown,
@@ -227,6 +226,7 @@ def pypsa_network(case: PlanCase):
     extendable Link per proposed link and possible build year, loads growing per period."""
     import pypsa
 
+    from corridor.interchange.pypsa import add_links
     from corridor.periods import period_days, resample
 
     t, years = case.data.tables, list(case.years)
@@ -240,7 +240,8 @@ def pypsa_network(case: PlanCase):
     n.snapshot_weightings.loc[:, :] = np.tile(period_days(case.periods), len(years))[:, None]
     n.add("Carrier", "gas")
     n.add("Bus", t["nodes"]["id"], carrier="gas")
-    _pypsa_links(n, t["links"][t["links"]["status"] == "operating"])
+    links = t["links"][t["links"]["status"] == "operating"].set_index("id")
+    add_links(n, links)  # corridor.interchange.pypsa: a Link per direction, losses both ways
     sup = t["supplies"]
     n.add("Generator", sup["id"], bus=sup["node"].to_numpy(), p_nom=sup["capacity"].to_numpy(),
           marginal_cost=sup["cost"].to_numpy(),

@@ -40,6 +40,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
     = False,
     mps: Annotated[Path | None, typer.Option(help="Also write the LP as an MPS file.")] = None,
+    excel: Annotated[Path | None, typer.Option(
+        help="Also write the results as an Excel workbook (one sheet per table).")] = None,
     by: Annotated[str, typer.Option(
         "--by", help="Print welfare by country or by owner (operators, producers).")]
     = "country",
@@ -70,6 +72,10 @@ def run(
                 run_id = db.save(results, name, input_hash(net))
         if mps is not None:
             write_mps(build_flow_model(net, n).lp, mps)
+        if excel is not None:
+            from corridor.interchange.excel import write_results_xlsx
+
+            write_results_xlsx(results, excel)
         if out_dir is not None:
             from corridor.report.html import write_report
             from corridor.store import as_stored

@@ -80,8 +80,13 @@ def _read_meta(folder: Path, problems: list[Problem]) -> NetworkMeta:
 
 
 def read_network(path: str | Path) -> Network:
-    """Read and check a network folder; raise NetworkError naming every problem found."""
+    """Read and check a network folder (or an .xlsx workbook, `corridor.interchange.excel`);
+    raise NetworkError naming every problem found."""
     folder = Path(path)
+    if folder.suffix.lower() == ".xlsx":
+        from corridor.interchange.excel import read_network_xlsx
+
+        return read_network_xlsx(folder)
     if not folder.is_dir():
         raise NetworkError([Problem(str(folder), "is not a folder")], str(folder))
     problems: list[Problem] = []
@@ -93,6 +98,17 @@ def read_network(path: str | Path) -> Network:
     return build_network(raw, profiles, meta, origin=str(folder), from_files=True)
 
 
+def _table_frames(net: Network) -> dict[str, pd.DataFrame]:
+    """Each table as written (CSV or an xlsx sheet): id first, derived columns dropped."""
+    frames = {}
+    for name, table in TABLES.items():
+        df = getattr(net, name).reset_index()
+        derived = [c for c in ("carrier", "kind") if c in df.columns and table.column(c) is None
+                   and name not in ("nodes", "links")]
+        frames[name] = df.drop(columns=derived)  # a supply's carrier (its node's), a band's kind
+    return frames
+
+
 def write_network(net: Network, path: str | Path) -> Path:
     """Write a Network as a folder that `read_network` reads back to an equal Network.
 
@@ -101,12 +117,8 @@ def write_network(net: Network, path: str | Path) -> Path:
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, table in TABLES.items():
-        df = getattr(net, name).reset_index()
-        derived = [c for c in ("carrier", "kind") if c in df.columns and table.column(c) is None
-                   and name not in ("nodes", "links")]
-        df = df.drop(columns=derived)  # a supply's carrier (its node gives it), a band's kind
-        df.to_csv(folder / table.file, index=False)
+    for name, df in _table_frames(net).items():
+        df.to_csv(folder / TABLES[name].file, index=False)
     if net.profiles.shape[1] > 0:
         net.profiles.reset_index().to_csv(folder / PROFILES_FILE, index=False)
     (folder / META_FILE).write_text(yaml.safe_dump(net.meta.model_dump(), sort_keys=False,
