@@ -257,6 +257,22 @@ def test_tiny_network_write_folder(tiny_run, tmp_path):
     assert pd.read_parquet(out / "flows.parquet").loc[1, "L"] == pytest.approx(6.0)
 
 
+def test_spreadsheets_and_pypsa_from_the_top_level(tiny_run, tmp_path):
+    """A ministry's workbook in, results out, and the same LP in PyPSA, without a submodule."""
+    book = cr.write_network_xlsx(tiny_run.network, tmp_path / "net.xlsx")
+    run = cr.optimize(cr.read_network(book))
+    assert run.objective == pytest.approx(tiny_run.objective, rel=1e-12)
+    sheets = pd.read_excel(run.to_excel(tmp_path / "run.xlsx"), sheet_name=None)
+    assert "L [mcm/d]" in sheets["flows"].columns
+    n = cr.to_pypsa(tiny_run.network, periods=1)
+    n.optimize(solver_name="highs", solver_options={"output_flag": False}, progress=False,
+               include_objective_constant=False)
+    constant = n.meta["corridor"]["objective_constant"]
+    assert n.objective + constant == pytest.approx(tiny_run.objective, rel=1e-8)
+    back = cr.from_pypsa(n)
+    assert cr.optimize(back).objective == pytest.approx(tiny_run.objective, rel=1e-12)
+
+
 # -- games, security, physics, plans, sweeps: the same documents as the command line ---------------
 
 def test_coalition_equals_the_command_line(bundled):

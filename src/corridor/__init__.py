@@ -39,6 +39,13 @@ if _typing.TYPE_CHECKING:
     from corridor.compare import Comparison
     from corridor.hydraulics.check import PlanCheck
     from corridor.hydraulics.results import HydraulicResult
+    from corridor.interchange import (
+        InterchangeError,
+        from_pypsa,
+        to_pypsa,
+        write_network_xlsx,
+        write_results_xlsx,
+    )
     from corridor.network import Network
     from corridor.optimize.results import Results
     from corridor.optimize.solve import SolverError
@@ -56,6 +63,8 @@ _EXPORTS = {
     "CoalitionSummary": "corridor.coalitions.summary",
     "Comparison": "corridor.compare",
     "HydraulicResult": "corridor.hydraulics.results",
+    **dict.fromkeys(("to_pypsa", "from_pypsa", "write_network_xlsx", "write_results_xlsx",
+                     "InterchangeError"), "corridor.interchange"),
     "Network": "corridor.network",
     "NetworkError": "corridor.validation",
     "NetworkWarning": "corridor.validation",
@@ -75,11 +84,13 @@ __all__ = [
     # games, security, physics, sweeps
     "coalition", "coalition_options", "security", "SecurityReport", "hydraulics",
     "hydraulic_check", "sweep",
+    # interchange: PyPSA networks and Excel workbooks (read_network also reads .xlsx)
+    "to_pypsa", "from_pypsa", "write_network_xlsx", "write_results_xlsx",
     # the engine's objects these return
     "Network", "Results", "Comparison", "PlanResults", "CoalitionSummary", "HydraulicResult",
     "PlanCheck", "SweepReport",
     # errors and warnings
-    "NetworkError", "NetworkWarning", "ScenarioError", "SolverError",
+    "NetworkError", "NetworkWarning", "ScenarioError", "SolverError", "InterchangeError",
 ]
 
 

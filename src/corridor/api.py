@@ -433,6 +433,13 @@ class Run:
                      out / "report.html")
         return out
 
+    def to_excel(self, path: PathLike) -> Path:
+        """Write the run's tables to an Excel workbook, one sheet a table with units in the
+        headers (as `corridor run --excel`); returns the path."""
+        from corridor.interchange.excel import write_results_xlsx
+
+        return write_results_xlsx(self.results, path)
+
     def _stored(self, label: str) -> StoredRun:
         from corridor.outputs import input_hash
         from corridor.store import as_stored
