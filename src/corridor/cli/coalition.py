@@ -171,7 +171,8 @@ def security(
         help="Comma-separated countries (default: every country with domestic gas demand).")]
     = None,
     top: Annotated[int, typer.Option(
-        help="Also disrupt this many of the network's largest infrastructures.", min=0)] = 3,
+        help="Disrupt, for each country, this many of the infrastructures that carry the most "
+             "gas to it on the peak day.", min=1)] = 4,
     as_json: JsonOpt = False,
     debug: DebugOpt = False,
 ) -> None:

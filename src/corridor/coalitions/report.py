@@ -134,13 +134,14 @@ def _plain(line: str) -> str:
 
 def n1_table(n1: pd.DataFrame) -> Table:
     table = _table("N-1 per country (EU 2017/1938 Annex II), mcm/d",
-                   ["country", "EP", "P", "S", "LNG", "I", "largest infrastructure", "D_max",
-                    "N-1 %", ">= 100 %"])
+                   ["country", "EP", "P", "S", "LNG", "I", "largest (gas to it)", "D_max",
+                    "N-1 %", ">= 100 %", "EP nameplate", "transit"])
     for c, r in n1.iterrows():
         ok = "" if pd.isna(r["N-1"]) else ("yes" if r["N-1"] >= 100 else "NO")
         table.add_row(str(c), *(f"{r[k]:,.1f}" for k in ("EP", "P", "S", "LNG", "I")),
-                      str(r["I_infrastructure"]), f"{r['D_max']:,.1f}",
-                      "n/a" if pd.isna(r["N-1"]) else f"{r['N-1']:,.0f}", ok)
+                      f"{r['I_infrastructure']} ({r['I_carried']:,.1f})", f"{r['D_max']:,.1f}",
+                      "n/a" if pd.isna(r["N-1"]) else f"{r['N-1']:,.0f}", ok,
+                      f"{r['EP_nameplate']:,.1f}", f"{r['transit']:,.1f}")
     return table
 
 
@@ -159,12 +160,22 @@ def disruption_table(sim: pd.DataFrame) -> Table:
 
 
 def print_security(n1: pd.DataFrame, sim: pd.DataFrame, console: Console, name: str) -> None:
+    from corridor.coalitions.security import PROFILE_PEAK
+
     console.print(f"[bold]{name}[/bold]: N-1 = (EP + P + S + LNG - I) / D_max x 100; gas only; "
-                  "D_max is the peak of each demand's profile (monthly data: the peak month's "
-                  "mean day, not a 1-in-20-years day).", highlight=False)
+                  "each term counts only what it can deliver to the country's own demand over "
+                  "its own pipelines, transit held (EP at nameplate and the transit its entries "
+                  "carried on the peak day are shown for comparison); I is the largest loss "
+                  "of those terms among the country's own infrastructures that carry gas to "
+                  "it (in brackets: the gas it carries).", highlight=False)
     if n1.empty:
         console.print("No country of this network has domestic gas demand: nothing to assess.")
         return
+    for c, basis in n1["D_max_basis"].items():
+        label = c or "(network)"
+        text = ("the peak of its demands' profiles (monthly data: the peak month's mean day, "
+                "not a 1-in-20-years day)" if basis == PROFILE_PEAK else basis)
+        console.print(f"D_max of {label}: {text}", highlight=False)
     if list(n1.index) == [""]:
         console.print("The network names no country: it is assessed as one area, shown as "
                       "'(network)'.", highlight=False)
