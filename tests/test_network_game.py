@@ -205,10 +205,12 @@ def test_cli_coalition_bad_input(runner, args, message):
     assert "Traceback" not in result.output
 
 
-def test_cli_coalition_with_a_scenario(runner):
+def test_cli_coalition_with_a_scenario(runner, tmp_path):
     plain = runner.invoke(app, ["coalition", "--carrier", "gas", "--json"])
+    closed = tmp_path / "half-g08.yaml"  # Russian gas to Uzbekistan (G08) at half capacity
+    closed.write_text("outages:\n  - {links: [G08], availability: 0.5}\n")
     forced = runner.invoke(app, ["coalition", "--carrier", "gas", "--json",
-                                 "--scenario", "ru-uz-11bcm"])  # 11 bcm/yr through G08
+                                 "--scenario", str(closed)])
     assert plain.exit_code == forced.exit_code == 0, forced.output
     grand = "RU+KZ+UZ"
     assert json.loads(forced.stdout)["values"][grand] < json.loads(plain.stdout)["values"][grand]

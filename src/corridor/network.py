@@ -76,6 +76,42 @@ def modelled_years(spec: str | list[int]) -> list[int]:
     return years
 
 
+class PeakDay(BaseModel):
+    """`network.yaml` `security: {COUNTRY: ...}`: the country's D_max for N-1, the gas demand of
+    a day of exceptionally high demand (once in 20 years, EU 2017/1938 Annex II), with its
+    source. Without it N-1 uses the peak of the demands' profiles (docs/coalitions.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    d_max: float = Field(gt=0.0, description="peak-day domestic gas demand, in `unit`")
+    unit: str = Field("mcm/d", description="a gas rate unit (mcm/d, bcm/yr, ...)")
+    source: str = Field(min_length=1, description="source key(s) or publication")
+    method: str = Field("", description="published figure, or how it was derived")
+    year: int | None = None
+    mean_day: float | None = Field(
+        None, gt=0.0, description="the country's mean-day domestic gas demand (mcm/d) that "
+                                  "d_max belongs to; where given, D_max follows a network's "
+                                  "demand (a scenario's other year) in proportion")
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, value):
+        from corridor.units import UnitError, factor_to_base
+
+        try:
+            factor_to_base(value, "gas")
+        except UnitError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @property
+    def mcm_per_day(self) -> float:
+        """d_max in the base rate (mcm/d)."""
+        from corridor.units import factor_to_base
+
+        return self.d_max * factor_to_base(self.unit, "gas")
+
+
 class NetworkMeta(BaseModel):
     """The optional `network.yaml`: name, description and model-wide defaults."""
 
@@ -91,6 +127,8 @@ class NetworkMeta(BaseModel):
     key_nodes: list[str] = Field(default_factory=list)
     demand_curve: DemandCurve = Field(default_factory=lambda: DemandCurve())
     planning: Planning | None = None
+    security: dict[str, PeakDay] = Field(
+        default_factory=dict, description="per country: its 1-in-20 peak-day demand for N-1")
 
     @property
     def discount_rate(self) -> float:

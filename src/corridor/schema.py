@@ -100,7 +100,10 @@ TABLES: dict[str, Table] = {
              Column("market", TEXT, "domestic"), Column("source"),
              Column("price", NUMBER, NaN, minimum=0.0),
              Column("elasticity", NUMBER, NaN, below=0.0),
-             Column("regulated_price", NUMBER, NaN, minimum=0.0), Column("owner")),
+             Column("regulated_price", NUMBER, NaN, minimum=0.0), Column("owner"),
+             # a price cap on what sellers receive from this buyer (USD per base unit): the LP
+             # values the demand at min(value, cap), the buyer keeps the rest (docs/model.md)
+             Column("price_cap", NUMBER, NaN, minimum=0.0)),
         ),
         Table(
             "storages",

@@ -329,6 +329,12 @@ def _check_price_response(check: _Checker, demands: pd.DataFrame,
     for i in np.flatnonzero((has_price & banded).to_numpy()):
         check.add(check.where(table, i, "price", demands["id"].iloc[i]),
                   "this demand has bands in curves.csv; give either bands or price/elasticity")
+    if "price_cap" in demands:
+        fixed = ~has_price & ~banded & (demands["market"] != "export")
+        for i in np.flatnonzero((demands["price_cap"].notna() & fixed).to_numpy()):
+            check.add(check.where(table, i, "price_cap", demands["id"].iloc[i]),
+                      "a price cap needs a buyer with a value: an export market, a demand "
+                      "curve (price/elasticity) or bands, not a fixed demand")
 
 
 def _check_curves(check: _Checker, curves: pd.DataFrame, demands: pd.DataFrame,
@@ -529,6 +535,10 @@ def build_network(raw: dict[str, pd.DataFrame | None], profiles: pd.DataFrame | 
         for key in meta.key_nodes:
             if key not in set(nodes["id"]):
                 check.add("network.yaml, key_nodes", f"node {key!r} does not exist")
+        countries = set(nodes["country"]) if "country" in nodes else set()
+        for country in meta.security:
+            if country not in countries:
+                check.add("network.yaml, security", f"country {country!r} has no node")
     if check.problems:
         raise NetworkError(check.problems, origin)
     tables["curves"] = tables["curves"].assign(band=tables["curves"]["band"].astype(int))

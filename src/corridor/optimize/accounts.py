@@ -5,6 +5,8 @@ over the horizon); the tables by country and by owner are its sums. With nodal p
 
 - consumer surplus of a demand band: (band price - p) x served; a fixed demand has no demand
   curve, so its value is not welfare and its consumers' surplus is minus their bill, -p x served;
+  under a price cap the LP values the band at the cap and the buyer also keeps (value - cap) x
+  served (`cap_wedge`, also shown as a detail), which welfare() adds to tariff revenue - objective;
 - producer surplus of a supply unit: (p - marginal cost) x produced;
 - transport revenue of a link: tariff x flow entering it; congestion rent: flow x (what arrives
   is worth at the far end - what entered cost - tariff), i.e. the rest of the price spread
@@ -35,7 +37,7 @@ WELFARE_COMPONENTS = ("consumer_surplus", "producer_surplus", "transport_revenue
                       "shortage_cost")
 SUBTRACTED = ("build_cost", "shortage_cost")
 DETAIL_COLUMNS = ("consumer_payment", "producer_revenue", "production_cost", "implicit_subsidy",
-                  "contract_revenue", "take_or_pay")
+                  "contract_revenue", "take_or_pay", "cap_wedge")
 
 
 def link_shares(net) -> pd.DataFrame:
@@ -84,14 +86,15 @@ def ledger(results) -> pd.DataFrame:
     fixed = d_units["fixed"].to_numpy(bool)
     value = d_units["price"].to_numpy(float)
     bill = horizon(p_unit * served)
-    worth = horizon(np.where(fixed, 0.0, value) * served)
+    wedge = horizon(np.where(fixed, 0.0, d_units["wedge"].to_numpy(float)) * served)
+    worth = horizon(np.where(fixed, 0.0, value) * served) + wedge
     unmet = results.unit_amount()[d_units.index].to_numpy() - served
     regulated = parent["regulated_price"].to_numpy(float)
     subsidy = np.where(np.isnan(regulated), 0.0, horizon((p_unit - np.nan_to_num(regulated))
                                                          * served))
     add("demand", d_units["demand"], parent["country"], _owner(parent),
         consumer_surplus=worth - bill, shortage_cost=horizon(np.where(fixed, value, 0.0) * unmet),
-        consumer_payment=bill, implicit_subsidy=subsidy)
+        consumer_payment=bill, implicit_subsidy=subsidy, cap_wedge=wedge)
 
     # supply units: producer surplus
     s_units, supplies = results.supply_units, net.supplies
@@ -101,6 +104,13 @@ def ledger(results) -> pd.DataFrame:
     cost = horizon(s_units["price"].to_numpy(float) * produced)
     add("supply", s_units["supply"], sparent["country"], _owner(sparent),
         producer_surplus=revenue - cost, producer_revenue=revenue, production_cost=cost)
+    for table, kind in (("supplies", "supply"), ("storages", "storage")):  # built by a scenario
+        rows = getattr(net, table)
+        charge = results.asset_build_cost(table) if len(rows) else pd.Series(dtype=float)
+        charged = charge[charge != 0].index
+        if len(charged):
+            add(kind, charged, rows.loc[charged, "country"], _owner(rows.loc[charged]),
+                build_cost=charge[charged].to_numpy())
 
     # links: tariff revenue, congestion rent and build cost, split by segment
     links = net.links

@@ -60,9 +60,12 @@ def linear_bands(amount: float, price: float, elasticity: float,
 
 def demand_units(net: Network) -> pd.DataFrame:
     """One row per demand unit: `demand` (id), `quantity` (base units per day before profiles),
-    `price` (USD per base unit), `fixed` (a shortage-type unit) and `core` (part of the amount the
-    demand takes in normal times: a fixed demand, or a band of a demand curve priced at or above
-    its reference price; sweeps count what core units do not get); index: the unit label."""
+    `price` (USD per base unit the LP values it at), `fixed` (a shortage-type unit), `core` (part
+    of the amount the demand takes in normal times: a fixed demand, or a band of a demand curve
+    priced at or above its reference price; sweeps count what core units do not get) and `wedge`
+    (USD per base unit its buyers value it above `price`: under a `price_cap` the LP allocates on
+    min(value, cap), sellers receive at most the cap, and the buyer keeps value - cap as consumer
+    surplus; 0 without a cap); index: the unit label."""
     demands, curves = net.demands, net.curves
     value = net.demand_value()
     banded = curves[curves["kind"] == "demand"] if len(curves) else curves
@@ -85,6 +88,12 @@ def demand_units(net: Network) -> pd.DataFrame:
         rows += [(lab, str(did), float(q), float(p), False, bool(p >= reference * (1 - 1e-12)))
                  for lab, (q, p) in zip(labels, bands, strict=True)]
     table = pd.DataFrame(rows, columns=["unit", "demand", "quantity", "price", "fixed", "core"])
+    cap = (demands["price_cap"] if "price_cap" in demands
+           else pd.Series(np.nan, index=demands.index)).reindex(table["demand"]).to_numpy(float)
+    capped = np.where(np.isnan(cap) | table["fixed"].to_numpy(bool), np.inf, cap)
+    value = table["price"].to_numpy(float)
+    table["price"] = np.minimum(value, capped)
+    table["wedge"] = value - table["price"].to_numpy(float)
     return table.set_index("unit")
 
 

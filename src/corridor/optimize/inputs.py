@@ -77,6 +77,8 @@ class ModelInputs:
     link_annual_cost: pd.Series  # per built link, USD/yr (build_cost + capex annuity + O&M)
     target_members: list[np.ndarray]  # link positions per target
     target_minimum: np.ndarray  # base units per day, averaged over the horizon
+    asset_annual_cost: float = 0.0  # USD/yr of the built supplies and storages (capex annuity
+    # + O&M): a proposed supply or storage a scenario builds is charged like a built link
 
     @property
     def n_periods(self) -> int:
@@ -135,4 +137,11 @@ class ModelInputs:
             link_annual_cost=net.annual_cost("links").reindex(links.index),
             target_members=members,
             target_minimum=net.targets["minimum"].to_numpy(float) * targets_in_force(net),
+            asset_annual_cost=asset_annual_cost(net),
         )
+
+
+def asset_annual_cost(net: Network) -> float:
+    """USD/yr the built supplies and storages cost (build_cost + capex annuity + fixed O&M)."""
+    return float(sum((net.annual_cost(name) * built(getattr(net, name))).sum()
+                     for name in ("supplies", "storages") if len(getattr(net, name))))

@@ -45,9 +45,10 @@ def build_flow_model(net: Network, n_periods: int = 1) -> FlowModel:
 
 
 def build_costs(inputs: ModelInputs) -> float:
-    """Annualised build cost (build_cost, capex, fixed O&M) of the built links, for the modelled
-    days."""
-    return float(over_horizon(inputs.link_annual_cost.sum(), inputs.days))
+    """Annualised build cost (build_cost, capex, fixed O&M) of the built links, supplies and
+    storages, for the modelled days."""
+    return float(over_horizon(inputs.link_annual_cost.sum() + inputs.asset_annual_cost,
+                              inputs.days))
 
 
 def objective_constant(lp: LinearProgram, inputs: ModelInputs, cost: np.ndarray,

@@ -110,9 +110,19 @@ class Results:
         """Total surplus, USD over the horizon: value of the demand bands served minus supply,
         storage and build cost and the cost of shortages. Shippers pay tariffs, so flows follow
         them and the objective charges them; to the region they are the transit countries'
-        income, so welfare = tariff revenue - objective (docs/model.md). `welfare_by` splits it
-        by country or owner."""
-        return float(self.tariff_revenue().sum()) - float(self.objective)
+        income, so welfare = tariff revenue - objective (docs/model.md), plus what price-capped
+        buyers value their purchases above the cap (`cap_wedge`, 0 without caps). `welfare_by`
+        splits it by country or owner."""
+        return float(self.tariff_revenue().sum()) - float(self.objective) + self.cap_wedge()
+
+    def cap_wedge(self) -> float:
+        """USD over the horizon that price-capped buyers value what they take above the cap the
+        LP allocated on: sum of (value - cap) x served (docs/model.md, "Price caps")."""
+        units = self.demand_units
+        if units is None or "wedge" not in units or not units["wedge"].any():
+            return 0.0
+        served = self.unit_served[units.index].to_numpy()
+        return float((served * units["wedge"].to_numpy(float) * self.days[:, None]).sum())
 
     @_memo
     def ledger(self) -> pd.DataFrame:
@@ -173,6 +183,15 @@ class Results:
         links = self.network.links
         built = links["status"].eq("operating")
         return over_horizon(self.network.annual_cost("links").where(built, 0.0), self.days)
+
+    def asset_build_cost(self, table: str) -> pd.Series:
+        """Per supply or storage, USD over the horizon: annualised cost of the built ones (a
+        proposed one a scenario builds; 0 for most)."""
+        from corridor.optimize.inputs import built  # local: avoids a cycle at import
+
+        rows = getattr(self.network, table)
+        cost = self.network.annual_cost(table) * built(rows) if len(rows) else pd.Series(0.0)
+        return over_horizon(cost, self.days)
 
     def money_by_country(self) -> pd.DataFrame:
         """USD over the horizon per country: welfare components, welfare and details."""

@@ -104,7 +104,7 @@ class PlanResults:
 
     def identity_gap(self) -> float:
         """|discounted welfare - (discounted tariff revenue - objective)|, relative."""
-        tariffs = sum(float(r.tariff_revenue().sum()) * f
+        tariffs = sum((float(r.tariff_revenue().sum()) + r.cap_wedge()) * f  # wedge: caps
                       for r, f in zip(self.years.values(), self.model.factors, strict=True))
         gap = abs(self.welfare() - (tariffs - self.objective))
         return gap / max(abs(self.objective), 1.0)

@@ -7,6 +7,7 @@ number of periods.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from corridor.periods import DAYS_PER_YEAR, MONTH_DAYS, to_daily
 from corridor.scenario.file import (
     SCENARIO_SUFFIXES,
     Outage,
+    PriceCap,
+    Sanction,
     ScenarioError,
     ScenarioFile,
     Selector,
@@ -95,6 +98,8 @@ def apply(net: Network, scenario: ScenarioFile) -> Network:
         edit.scenario = step
         edit.build()
         edit.block()
+        for sanction in step.sanction:
+            edit.sanction(sanction)
         for change in step.set:
             edit.set(change)
         for change in step.scale:
@@ -102,6 +107,8 @@ def apply(net: Network, scenario: ScenarioFile) -> Network:
         for outage in step.outages:
             edit.outage(outage)
         edit.add()
+        for cap in step.price_cap:
+            edit.price_cap(cap)
         edit.targets()
     return edit.result([s.path for s in chain])
 
@@ -145,9 +152,104 @@ class _Edit:
         return rows
 
     def build(self) -> None:
-        links = self.tables["links"]
-        self._check_ids("links", self.scenario.build, self.scenario.line_of("build"))
-        links.loc[self.scenario.build, "status"] = "operating"
+        """Proposed links, supplies or storages become operating; their capex is charged in the
+        run like a built link's (annualised, `network.annual_cost`)."""
+        line = self.scenario.line_of("build")
+        kinds = ("links", "supplies", "storages")
+        unknown = [p for p in self.scenario.build if not any(p in self.tables[t].index
+                                                             for t in kinds)]
+        if unknown:
+            raise self.fail(line, f"unknown links id(s): {', '.join(unknown)} (nor supplies or "
+                            "storages)")
+        for pid in self.scenario.build:
+            tables = [t for t in kinds if pid in self.tables[t].index]
+            if len(tables) > 1:
+                raise self.fail(line, f"build: {pid!r} is an id in {' and '.join(tables)}")
+            self.tables[tables[0]].loc[pid, "status"] = "operating"
+
+    def sanction(self, sanction: Sanction) -> None:
+        """Close what the named owners own: links (both directions), supplies and demands to 0
+        (inside the window, if any), storages to no rate for the year; contracts whose seller,
+        buyer or route is closed are suspended, as under `block`."""
+        closed: dict[str, pd.Index] = {}
+        for owner in sanction.owners:
+            hits = {t: self._owned_by(t, owner, sanction.match) for t in sanction.tables}
+            if not any(len(rows) for rows in hits.values()):
+                known = sorted({o for t in sanction.tables if "owner" in self.tables[t]
+                                for o in self.tables[t]["owner"].astype(str) if o})
+                raise self.fail(sanction.line, f"sanction: owner {owner!r} owns no row of "
+                                f"{', '.join(sanction.tables)} (match: {sanction.match}); "
+                                f"owners are: {'; '.join(known)}")
+            for t, rows in hits.items():
+                closed[t] = closed.get(t, pd.Index([])).union(rows)
+        columns = {"links": "capacity", "supplies": "capacity", "demands": "amount"}
+        for table, rows in closed.items():
+            if not len(rows):
+                continue
+            if table == "storages":
+                if not sanction.whole_year:
+                    raise self.fail(sanction.line, "sanction: storages can only be closed for "
+                                    f"the whole year ({', '.join(rows)} match); drop the window "
+                                    "or give tables without storages")
+                self.tables["storages"].loc[rows, "rate"] = 0.0
+            elif sanction.whole_year:
+                cols = ["capacity", "reverse_capacity"] if table == "links" else [columns[table]]
+                self.tables[table].loc[rows, cols] = 0.0
+            else:
+                self.windowed(table, rows, 0.0, sanction)
+        self._suspend_contracts(set(closed.get("links", [])), set(closed.get("supplies", [])),
+                                set(closed.get("demands", [])))
+
+    def _owned_by(self, table: str, owner: str, match: str) -> pd.Index:
+        df = self.tables[table]
+        if "owner" not in df.columns:
+            return pd.Index([])
+        text = df["owner"].fillna("").astype(str)
+        if match == "exact":
+            hit = text.str.strip().str.casefold() == owner.strip().casefold()
+        else:
+            pattern = r"(?<![\w])" + re.escape(owner.strip()) + r"(?![\w])"
+            hit = text.str.contains(pattern, case=False, regex=True)
+        return df.index[hit.to_numpy(bool)]
+
+    def _suspend_contracts(self, links: set, sellers: set, buyers: set) -> None:
+        """Drop contracts that use a closed link, seller or buyer (force majeure)."""
+        contracts = self.tables["contracts"]
+        if len(contracts) and (links or sellers or buyers):
+            keep = [not (links & set(route_links(spec))) and seller not in sellers
+                    and buyer not in buyers for spec, seller, buyer in
+                    zip(contracts["links"], contracts["seller"], contracts["buyer"], strict=True)]
+            self.tables["contracts"] = contracts[keep]
+
+    def price_cap(self, cap: PriceCap) -> None:
+        """The demand `buyer` pays sellers at most the cap (USD per base unit after conversion),
+        on the spot and in its contracts; the lower of two caps holds."""
+        self._check_ids("demands", [cap.buyer], cap.line)
+        demands = self.tables["demands"]
+        row = demands.loc[cap.buyer]
+        banded = len(self.tables["curves"]) and cap.buyer in self.tables["curves"].index
+        if row.get("market") != "export" and not row.get("price") == row.get("price") \
+                and not banded:
+            raise self.fail(cap.line, f"price_cap: {cap.buyer} is a fixed demand (no market "
+                            "value to cap); cap an export market or a demand with a curve")
+        carrier = self.carriers("demands", pd.Index([cap.buyer]))[0]
+        money, _, amount = cap.unit.partition("/")
+        if money.strip() != "USD" or not amount.strip():
+            raise self.fail(cap.line, f"price_cap: unit {cap.unit!r} is not USD per an amount "
+                            "(e.g. USD/bbl, USD/t, USD/1000 m3)")
+        try:
+            per_base = factor_to_base(amount.strip(), carrier, per_time=False)
+        except UnitError as exc:
+            raise self.fail(cap.line, f"price_cap: {exc}") from None
+        value = cap.price / per_base
+        if "price_cap" not in demands.columns:
+            demands["price_cap"] = np.nan
+        old = demands.at[cap.buyer, "price_cap"]
+        demands.at[cap.buyer, "price_cap"] = value if not old == old else min(old, value)
+        contracts = self.tables["contracts"]
+        if len(contracts):  # a contract with the buyer cannot price above the cap either
+            mine = contracts["buyer"] == cap.buyer
+            contracts.loc[mine, "price"] = contracts.loc[mine, "price"].clip(upper=value)
 
     def block(self) -> None:
         block = self.scenario.block
@@ -163,11 +265,7 @@ class _Edit:
         links.loc[blocked, ["capacity", "reverse_capacity"]] = 0.0
         # a contract whose route crosses a blocked link is suspended (force majeure): its
         # volume band no longer binds, rather than making the model infeasible
-        cut = set(links.index[blocked])
-        contracts = self.tables["contracts"]
-        if len(contracts):
-            keep = [not (cut & set(route_links(spec))) for spec in contracts["links"]]
-            self.tables["contracts"] = contracts[keep]
+        self._suspend_contracts(set(links.index[blocked]), set(), set())
 
     def set(self, change) -> None:
         rows = self.select(change)

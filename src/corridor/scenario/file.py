@@ -1,7 +1,9 @@
 """Scenario files: a small YAML format, its schema, and errors that name the file and line.
 
-A scenario changes a base network without copying it: build proposed links, take links out for a
-time window, block a country or a route, set or scale any column, add rows, add route targets.
+A scenario changes a base network without copying it: build proposed links, supplies or
+storages, take links out for a time window, block a country or a route, sanction named owners
+(close everything they own), set or scale any column, cap the price a named buyer pays, add rows,
+add route targets.
 """
 
 from __future__ import annotations
@@ -10,7 +12,14 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 TableName = Literal["nodes", "links", "supplies", "demands", "storages"]
@@ -116,6 +125,34 @@ class Block(StrictModel):
     links: list[str] = Field(default_factory=list)
 
 
+def _one_or_many(value):
+    """A mapping written where a list is expected is a list of one."""
+    return [value] if isinstance(value, dict) else value
+
+
+class Sanction(Window):
+    """Close every link, supply, storage and demand whose `owner` names one of `owners`.
+
+    `match: word` (default) finds the name as a whole word, ignoring case, anywhere in the
+    owner text, so a co-owner or an operator written beside others is caught ("Transneft" matches
+    "KazTransOil (Transneft beyond the border)" but not "Gomeltransneft"); `match: exact` needs
+    the whole owner text. A window closes them only then (storages: whole year only)."""
+
+    owners: list[str] = Field(min_length=1)
+    match: Literal["word", "exact"] = "word"
+    tables: list[Literal["links", "supplies", "storages", "demands"]] = Field(
+        default_factory=lambda: ["links", "supplies", "storages", "demands"])
+
+
+class PriceCap(StrictModel):
+    """Sellers receive at most `price` (in `unit`, e.g. USD/bbl, USD/t, USD/1000 m3) from the
+    demand `buyer`; the buyer's value is unchanged and it keeps value - cap (docs/model.md)."""
+
+    buyer: str
+    price: float = Field(ge=0)
+    unit: str
+
+
 class TargetSpec(StrictModel):
     id: str
     links: list[str]
@@ -125,20 +162,27 @@ class TargetSpec(StrictModel):
 
 
 class ScenarioFile(StrictModel):
-    """The whole file. Changes apply in this order: extends, build, block, set, scale, outages,
-    add, targets."""
+    """The whole file. Changes apply in this order: extends, build, block, sanction, set, scale,
+    outages, add, price_cap, targets."""
 
     name: str = ""
     description: str = ""
     extends: str | None = None
     periods: int | None = Field(default=None, ge=1, le=365)
-    build: list[str] = Field(default_factory=list)
+    build: list[str] = Field(default_factory=list)  # proposed links, supplies or storages
     block: Block = Field(default_factory=Block)
+    sanction: list[Sanction] = Field(default_factory=list)
     set: list[SetChange] = Field(default_factory=list)
     scale: list[ScaleChange] = Field(default_factory=list)
     outages: list[Outage] = Field(default_factory=list)
     add: dict[TableName, list[dict]] = Field(default_factory=dict)
+    price_cap: list[PriceCap] = Field(default_factory=list)
     targets: list[TargetSpec] = Field(default_factory=list)
+
+    @field_validator("sanction", "price_cap", mode="before")
+    @classmethod
+    def _listed(cls, value):
+        return _one_or_many(value)
     path: str = Field(default="", exclude=True)
     key_lines: dict[str, int] = Field(default_factory=dict, exclude=True)
 
