@@ -32,10 +32,13 @@ def builder():
 
 
 def built_files(folder: Path) -> set[str]:
-    """Paths (relative, posix) of the files the builder owns in a dataset folder."""
+    """Paths (relative, posix) of the files the builder owns in a dataset folder: all but the
+    hand-written scenarios and sweeps, except the earlier base years it writes there
+    (scenarios/base-YEAR.yaml, from the region's years.csv)."""
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
-            if p.is_file() and not (HAND_WRITTEN | {"__pycache__"})
-            & set(p.relative_to(folder).parts)}
+            if p.is_file() and "__pycache__" not in p.relative_to(folder).parts
+            and (not HAND_WRITTEN & set(p.relative_to(folder).parts)
+                 or re.fullmatch(r"scenarios/base-\d{4}\.yaml", p.relative_to(folder).as_posix()))}
 
 
 def differences(built: Path, committed: Path) -> list[str]:
