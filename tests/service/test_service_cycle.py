@@ -194,17 +194,29 @@ def test_close_check_measure_and_imbalances(env: Env) -> None:
 
 
 def test_infeasible_points_are_reported(env: Env) -> None:
-    n = env.nominate("shipper-a", "G08", 30.0)  # beyond what Russia can send there in the model
-    env.confirm("operator-ru", n["id"])
+    # 120 mcm/d north on CAC at Kungrad-Beineu (G03): within its technical capacity (45 bcm/yr
+    # = 123 mcm/d), so allocation does not cut it, but more than Turkmen and Uzbek gas can bring
+    # to Kungrad on an average day in the model: the day check names G03 and its shortfall
+    n = env.nominate("shipper-a", "G03", 120.0)
     env.confirm("operator-uz", n["id"])
+    env.confirm("operator-kz", n["id"])
     r = env.call("secretariat", "POST", f"/api/gas-days/{D}/check")
     assert r.status_code == 200, r.text
     result = r.json()
-    assert result["status"] == "infeasible" and result["infeasible_points"] == ["G08"]
-    g08 = next(p for p in result["points"] if p["point"] == "G08")
-    assert 0 < g08["shortfall"] <= 30.0
+    assert result["status"] == "infeasible" and result["infeasible_points"] == ["G03"]
+    g03 = next(p for p in result["points"] if p["point"] == "G03")
+    assert 0 < g03["shortfall"] <= 120.0
     stored = env.call("regulator", "GET", f"/api/gas-days/{D}/check").json()
-    assert stored["id"] == result["id"] and stored["infeasible_points"] == ["G08"]
+    assert stored["id"] == result["id"] and stored["infeasible_points"] == ["G03"]
+
+
+def test_a_day_plan_beyond_technical_capacity_is_short_by_the_excess() -> None:
+    net = load_network("central-asia")
+    technical = float(net.links.at["G08", "capacity"])
+    flows = [{"point": "G08", "link": "G08", "direction": "forward", "allocated": 30.0}]
+    result = check_day_plan(net, flows, hydraulics=False)
+    assert result["infeasible_points"] == ["G08"]
+    assert result["points"][0]["shortfall"] == pytest.approx(30.0 - technical, rel=1e-6)
 
 
 def test_feasibility_nets_both_directions() -> None:

@@ -76,15 +76,18 @@ def link_plan(point_flows: list[dict]) -> dict[str, float]:
 
 
 def plan_network(net: Network, plan: dict[str, float]) -> Network:
-    """The network with each planned link's flow fixed: capacity and a minimum both equal to the
-    plan, in the planned direction (a reversed link is turned around). Contracts are left out:
-    their volume bands are annual and commercial, and one gas day is not held to them."""
+    """The network with each planned link's flow fixed: a minimum equal to the plan and a
+    capacity of the plan but never above the link's technical capacity in that direction (a
+    plan beyond it is infeasible, with the excess as its shortfall), in the planned direction
+    (a reversed link is turned around). Contracts are left out: their volume bands are annual
+    and commercial, and one gas day is not held to them."""
     links = net.links.copy()
     rows = []
     for lid, flow in plan.items():
+        technical = float(links.at[lid, "capacity" if flow >= 0 else "reverse_capacity"])
         if flow < 0:
             links.loc[lid, ["from", "to"]] = links.loc[lid, ["to", "from"]].to_numpy()
-        links.loc[lid, ["capacity", "reverse_capacity"]] = [abs(flow), 0.0]
+        links.loc[lid, ["capacity", "reverse_capacity"]] = [min(abs(flow), technical), 0.0]
         if abs(flow) > 0:
             rows.append({"id": TARGET_PREFIX + lid, "links": lid, "minimum": abs(flow),
                          "unit": "mcm/d", "source": "day plan", "carrier": "gas"})
