@@ -341,6 +341,8 @@ def test_sweep_equals_the_command_line(tmp_path):
 def test_the_readme_example_runs_as_pasted(tmp_path):
     lines = [line for line in EXAMPLE.read_text().splitlines() if line.strip()]
     assert len(lines) == 5  # "a five-line Python example"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert EXAMPLE.read_text().rstrip("\n") in readme  # the README shows exactly this file
     done = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True,
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr
