@@ -114,3 +114,23 @@ def test_pipeline_power_on_the_bundled_network():
     change = {(r["option"], r["player"]): r["shapley_change"] for r in rows}
     assert change[("G32", "KZ")] > change[("G30+G31+G32", "KZ")] > 0
     assert change[("G30+G31", "KZ")] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_who_gains_from_a_project_does_not_depend_on_earlier_re_solves():
+    """The plan LP has alternative optima that split one total differently between countries;
+    each project's benefit by country must come from the same starting point (the plan's own
+    basis), not from wherever the previous re-solve (the project values) left HiGHS. On the
+    bundled network this once showed Russia gaining 0.9-1.8 bn from purely Kazakh lines."""
+    from corridor.data import bundled_path
+    from corridor.plan import plan
+    from corridor.plan.allocate import country_benefits
+
+    net = read_network(bundled_path())
+    plain, valued = plan(net, gap=0.01, values=False), plan(net, gap=0.01, values=True)
+    assert plain.builds() == valued.builds()
+    for pid in plain.builds():
+        a, b = country_benefits(plain, pid), country_benefits(valued, pid)
+        assert list(a.index) == list(b.index), pid
+        np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-6, atol=1e3)
+    # the Astana-Kokshetau extension benefits Kazakhstan alone
+    assert list(country_benefits(valued, "G25").index) == ["KZ"]

@@ -30,11 +30,11 @@ def country_benefits(result: PlanResults, pid: str) -> pd.Series:
     data = result.fixed.copy()
     gone = model.projects.index.get_indexer(dependents(model.network, pid))
     data.col_lower[cols[:, gone]] = data.col_upper[cols[:, gone]] = 0.0
-    if lp.run(data) != "optimal":
-        lp.run(result.fixed)
+    if lp.run(data, result.basis) != "optimal":  # from the plan's basis: see PlanResults
+        lp.run(result.fixed, result.basis)
         return pd.Series(dtype=float)  # the plan cannot do without it: no benefit to split
     without = year_results(model, lp.solution(), {"threads": 1})
-    lp.run(result.fixed)
+    lp.run(result.fixed, result.basis)
 
     def discounted(years) -> pd.Series:
         frame = pd.DataFrame({y: r.money_by_country()["welfare"] for y, r in years.items()})

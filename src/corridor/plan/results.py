@@ -37,6 +37,10 @@ class PlanResults:
     violations: list = field(default_factory=list)
     solver: LPSolver | None = None  # the plan's LP with its builds fixed (for re-solves)
     fixed: object = None  # that LP's data (LPData)
+    # the optimal basis of that LP: every re-solve without a project starts from it, so what a
+    # project is worth to each country does not depend on which re-solves ran before (the LP
+    # has alternative optima that split the same total differently between countries)
+    basis: object = None
 
     @property
     def optimal(self) -> bool:
@@ -171,11 +175,13 @@ def plan(net: Network, years: str | None = None, periods: int | None = None,
     lp.run(fixed)
     sol = lp.solution()
     result = PlanResults(model, sol.status, sol.objective, mip_gap, shares,
-                         message=sol.message, violations=sol.violations, solver=lp, fixed=fixed)
+                         message=sol.message, violations=sol.violations, solver=lp, fixed=fixed,
+                         basis=lp.basis())
     if result.optimal:
         result.years = year_results(model, sol, options)
         if values:
-            result.values = _project_values(lp, model, fixed, shares, sol.objective)
+            result.values = _project_values(lp, model, fixed, shares, sol.objective,
+                                            result.basis)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -210,9 +216,10 @@ def year_results(model: PlanModel, sol: Solution, options: dict) -> dict[int, Re
 
 
 def _project_values(lp: LPSolver, model: PlanModel, fixed, shares: np.ndarray,
-                    objective: float) -> pd.DataFrame:
+                    objective: float, basis) -> pd.DataFrame:
     """Per built project: its discounted cost, and what the plan loses without it (the other
-    builds kept), gross of and net of that cost; USD of the first year."""
+    builds kept), gross of and net of that cost; USD of the first year. Each re-solve starts
+    from the plan's optimal `basis`."""
     cols = model.build.index()
     rows = {}
     cost = model.lp.vector("cost")[cols]
@@ -227,14 +234,14 @@ def _project_values(lp: LPSolver, model: PlanModel, fixed, shares: np.ndarray,
         if model.projects.loc[pid, "committed"]:
             net_value = math.nan  # committed: never a choice
         else:
-            net_value = lp.objective() if lp.run(data) == "optimal" else math.inf
+            net_value = lp.objective() if lp.run(data, basis) == "optimal" else math.inf
             net_value = net_value - objective if math.isfinite(net_value) else math.inf
         rows[pid] = {"year": int(model.horizon.years[np.flatnonzero(shares[:, p] > BUILT)[0]]),
                      "share": float(shares[:, p].max()),
                      "capex": float(model.projects.loc[pid, "capex"] * shares[:, p].max()),
                      "discounted_cost": own_cost,
                      "gross_value": net_value + own_cost, "net_value": net_value}
-    lp.run(fixed)  # leave HiGHS at the plan
+    lp.run(fixed, basis)  # leave HiGHS at the plan
     return pd.DataFrame(rows).T
 
 
